@@ -1,0 +1,449 @@
+"""The course's data: the seed article's paragraphs and the cited tables.
+
+Everything is read from files shipped inside the package (``kzcourse/data/``),
+so it works offline and from an installed wheel. The tables are described by a
+Frictionless Data Package (``kzcourse/data/datapackage.json``); loading checks
+every row against it — types, required fields, vocabularies, primary and
+foreign keys, and that every citation points to an existing paragraph or source.
+
+>>> from kzcourse import data
+>>> data.TABLES
+('sources', 'actors', 'relations', 'places', 'events', 'claims')
+>>> paras = data.paragraphs()
+>>> paras.loc[0, "paragraph_id"], paras.loc[0, "text"][:40]
+('P1', 'In the midst of the crisis, the leader o')
+>>> data.paragraph("P37")[:26]
+'The president, Dr Anceschi'
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import functools
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kzcourse._validate import check_choice, describe
+from kzcourse.errors import DataError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+#: Names of the tables, in the order they are best read.
+TABLES: tuple[str, ...] = ("sources", "actors", "relations", "places", "events", "claims")
+
+#: File name of the seed article inside the package data folder (a byte-for-byte copy of seeds/).
+ARTICLE_FILE = "article.txt"
+#: The seed article's publication date (Saturday).
+ARTICLE_DATE = _dt.date(2022, 1, 8)
+
+_PARAGRAPH_RE = re.compile(r"^P([1-9][0-9]*)$")
+
+
+def data_dir() -> Path:
+    """Return the folder the packaged data files live in.
+
+    >>> (data_dir() / "datapackage.json").is_file()
+    True
+    """
+    return Path(str(resources.files("kzcourse") / "data"))
+
+
+# --------------------------------------------------------------------------- article
+@functools.lru_cache(maxsize=4)
+def _paragraph_texts(folder: str) -> tuple[str, ...]:
+    path = Path(folder) / ARTICLE_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(
+            f"The seed article is missing: expected the file {path}. "
+            "Reinstall kzcourse, or copy seeds/000_0ce620ee8e70cfa9.txt there."
+        ) from None
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def paragraphs(folder: str | Path | None = None) -> "pd.DataFrame":
+    """Return the seed article as a table of paragraphs.
+
+    Paragraph ids are ``P1``, ``P2``, ... over the non-empty lines of the
+    article, in order; ``P1`` is the headline. The ids never change because
+    the article is kept exactly as given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``paragraph_id`` (str), ``number`` (int) and ``text`` (str).
+
+    Examples
+    --------
+    >>> p = paragraphs()
+    >>> list(p.columns)
+    ['paragraph_id', 'number', 'text']
+    >>> len(p)
+    38
+    """
+    import pandas as pd
+
+    texts = _paragraph_texts(str(folder or data_dir()))
+    return pd.DataFrame(
+        {
+            "paragraph_id": [f"P{i}" for i in range(1, len(texts) + 1)],
+            "number": list(range(1, len(texts) + 1)),
+            "text": list(texts),
+        }
+    )
+
+
+def paragraph_ids(folder: str | Path | None = None) -> list[str]:
+    """Return the valid paragraph ids, ``['P1', ..., 'P38']``.
+
+    >>> paragraph_ids()[:3]
+    ['P1', 'P2', 'P3']
+    """
+    n = len(_paragraph_texts(str(folder or data_dir())))
+    return [f"P{i}" for i in range(1, n + 1)]
+
+
+def paragraph(paragraph_id: str) -> str:
+    """Return the text of one paragraph of the seed article.
+
+    Parameters
+    ----------
+    paragraph_id : str
+        ``'P1'`` to ``'P38'`` (an integer 1-38 also works).
+
+    Examples
+    --------
+    >>> paragraph("P24")
+    'And for 28 years, he was effectively Mr. Nazarbayev’s understudy.'
+    >>> paragraph(24) == paragraph("P24")
+    True
+    """
+    texts = _paragraph_texts(str(data_dir()))
+    if isinstance(paragraph_id, int) and not isinstance(paragraph_id, bool):
+        paragraph_id = f"P{paragraph_id}"
+    check_choice(paragraph_id, [f"P{i}" for i in range(1, len(texts) + 1)], what="paragraph id")
+    return texts[int(paragraph_id[1:]) - 1]
+
+
+# --------------------------------------------------------------------------- citations
+def split_cite(cite: str) -> list[str]:
+    """Split a citation field into its parts.
+
+    >>> split_cite("P29; knb-2022-01-08")
+    ['P29', 'knb-2022-01-08']
+    >>> split_cite("")
+    []
+    """
+    return [part.strip() for part in str(cite).split(";") if part.strip()]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One resolved citation: a paragraph of the article or an external source."""
+
+    key: str
+    kind: str  # "paragraph" or "source"
+    label: str
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def resolve(cite: str) -> list[Citation]:
+    """Turn a citation field into readable citations.
+
+    Examples
+    --------
+    >>> [str(c) for c in resolve("P24")]
+    ['seed article, paragraph P24']
+    """
+    sources = load("sources").set_index("source_id")
+    out = []
+    for key in split_cite(cite):
+        if _PARAGRAPH_RE.match(key):
+            out.append(Citation(key, "paragraph", f"seed article, paragraph {key}"))
+        else:
+            check_choice(key, list(sources.index), what="source id")
+            row = sources.loc[key]
+            date = "" if row["date"] is None or str(row["date"]) == "NaT" else f", {row['date']:%Y-%m-%d}"
+            out.append(Citation(key, "source", f"{row['publisher']}, “{row['title']}”{date}"))
+    return out
+
+
+# --------------------------------------------------------------------------- tables
+@functools.lru_cache(maxsize=4)
+def _package(folder: str) -> dict[str, Any]:
+    path = Path(folder) / "datapackage.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"The data package descriptor is missing: expected {path}.") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg}). Fix the file or restore it with git.") from None
+
+
+def schema(name: str, folder: str | Path | None = None) -> dict[str, Any]:
+    """Return the Table Schema of one table (fields, keys, descriptions).
+
+    >>> [f["name"] for f in schema("claims")["fields"]][:3]
+    ['claim_id', 'paragraph', 'quote']
+    """
+    check_choice(name, TABLES, what="table name", hint="Use kzcourse.data.TABLES to list them.")
+    for res in _package(str(folder or data_dir()))["resources"]:
+        if res["name"] == name:
+            return res["schema"]
+    raise DataError(f"datapackage.json has no resource named {name!r}; expected one for each of {TABLES}.")
+
+
+class _Where:
+    """Where a value sits, for error messages: file, row and field."""
+
+    def __init__(self, file: str, row: int | None = None, field: str | None = None):
+        self.file, self.row, self.field = file, row, field
+
+    def __str__(self) -> str:
+        out = self.file
+        if self.row is not None:
+            out += f", row {self.row} (line {self.row + 1})"
+        if self.field is not None:
+            out += f", field {self.field!r}"
+        return out
+
+
+def _convert(raw: str, field: dict[str, Any], where: _Where) -> Any:
+    """Convert one CSV cell according to its Table Schema field; '' means missing."""
+    cons = field.get("constraints", {})
+    if raw == "":
+        if cons.get("required"):
+            raise DataError(f"{where}: a value is required but the cell is empty. Fill it in (see the data dictionary in README.md).")
+        return None
+    kind = field.get("type", "string")
+    try:
+        if kind == "string":
+            value: Any = raw
+        elif kind == "integer":
+            value = int(raw)
+        elif kind == "number":
+            value = float(raw)
+        elif kind == "date":
+            value = _dt.date.fromisoformat(raw)
+        elif kind == "boolean":
+            if raw in field.get("trueValues", ["true"]):
+                value = True
+            elif raw in field.get("falseValues", ["false"]):
+                value = False
+            else:
+                raise ValueError
+        else:  # pragma: no cover - schema uses only the types above
+            raise DataError(f"{where}: unsupported field type {kind!r} in datapackage.json.")
+    except ValueError:
+        expected = {
+            "integer": "an integer such as 3",
+            "number": "a decimal number such as 43.2383",
+            "date": "a date written YYYY-MM-DD such as 2022-01-05",
+            "boolean": "true or false",
+        }[kind]
+        raise DataError(f"{where}: expected {expected}, got {raw!r}. Correct the cell.") from None
+    if "enum" in cons and value not in cons["enum"]:
+        choices = ", ".join(repr(c) for c in cons["enum"])
+        raise DataError(f"{where}: {raw!r} is not an allowed value. Allowed values: {choices}.")
+    if "pattern" in cons and not re.fullmatch(cons["pattern"], raw):
+        raise DataError(f"{where}: {raw!r} does not match the pattern {cons['pattern']!r} the schema requires.")
+    if "minimum" in cons and value < cons["minimum"]:
+        raise DataError(f"{where}: {raw!r} is below the minimum {cons['minimum']}.")
+    if "maximum" in cons and value > cons["maximum"]:
+        raise DataError(f"{where}: {raw!r} is above the maximum {cons['maximum']}.")
+    return value
+
+
+def _read_table(folder: Path, resource: dict[str, Any]) -> list[dict[str, Any]]:
+    """Read one CSV and convert every cell; check the header and primary key."""
+    file = resource["path"]
+    path = folder / file
+    fields = resource["schema"]["fields"]
+    names = [f["name"] for f in fields]
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh, strict=True)
+            header = next(reader, None)
+            if header != names:
+                raise DataError(
+                    f"{file}: the header row does not match datapackage.json. "
+                    f"Expected columns {names}, got {header}. Restore the header or update the schema."
+                )
+            rows = []
+            for number, cells in enumerate(reader, start=1):
+                if not any(cells):
+                    continue
+                if len(cells) != len(names):
+                    raise DataError(
+                        f"{_Where(file, number)}: expected {len(names)} cells, got {len(cells)}. "
+                        "A comma inside a value needs the value in double quotes."
+                    )
+                rows.append({f["name"]: _convert(c, f, _Where(file, number, f["name"])) for c, f in zip(cells, fields)})
+                rows[-1]["__row__"] = number
+    except FileNotFoundError:
+        raise DataError(f"The table file {path} is missing. Restore it with git or reinstall kzcourse.") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{file} is not UTF-8 text ({exc.reason} at byte {exc.start}). Save it as UTF-8.") from None
+    except csv.Error as exc:
+        raise DataError(f"{file} is not well-formed CSV: {exc}. Check the quotes on that line.") from None
+    key = resource["schema"].get("primaryKey")
+    seen: dict[Any, int] = {}
+    for row in rows:
+        if row[key] in seen:
+            raise DataError(
+                f"{_Where(file, row['__row__'], key)}: duplicate id {row[key]!r} (first used in row {seen[row[key]]}). "
+                "Ids must be unique; give this row a new one."
+            )
+        seen[row[key]] = row["__row__"]
+    return rows
+
+
+def _check_integrity(folder: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
+    """Check foreign keys and that every citation resolves."""
+    package = _package(str(folder))
+    para_ids = set(paragraph_ids(folder))
+    source_ids = {r["source_id"] for r in tables["sources"]}
+    for res in package["resources"]:
+        file, rows = res["path"], tables[res["name"]]
+        for fk in res["schema"].get("foreignKeys", []):
+            target = fk["reference"]["resource"]
+            valid = {r[fk["reference"]["fields"]] for r in tables[target]}
+            for row in rows:
+                value = row[fk["fields"]]
+                if value is not None and value not in valid:
+                    raise DataError(
+                        f"{_Where(file, row['__row__'], fk['fields'])}: {value!r} is not a {fk['reference']['fields']} "
+                        f"in {target}.csv. Add it there first, or use one of: {', '.join(sorted(valid))}."
+                    )
+        for field in res["schema"]["fields"]:
+            if field["name"] not in ("cite", "coord_cite", "paragraph"):
+                continue
+            for row in rows:
+                for key in split_cite(row[field["name"]] or ""):
+                    if key not in para_ids and key not in source_ids:
+                        raise DataError(
+                            f"{_Where(file, row['__row__'], field['name'])}: citation {key!r} is neither a paragraph "
+                            f"of the seed article (P1-P{len(para_ids)}) nor a source_id in sources.csv. "
+                            "Add the source to sources.csv or correct the id."
+                        )
+    texts = dict(zip(paragraph_ids(folder), _paragraph_texts(str(folder))))
+    for row in tables["claims"]:
+        if row["quote"] not in texts.get(row["paragraph"], ""):
+            raise DataError(
+                f"{_Where('claims.csv', row['__row__'], 'quote')}: the quote {row['quote']!r} does not appear in "
+                f"paragraph {row['paragraph']}. Copy the words exactly from the article."
+            )
+
+
+@functools.lru_cache(maxsize=4)
+def _load_all(folder: str) -> dict[str, list[dict[str, Any]]]:
+    path = Path(folder)
+    package = _package(folder)
+    names = [r["name"] for r in package["resources"]]
+    if sorted(names) != sorted(TABLES):
+        raise DataError(f"datapackage.json describes the tables {names}; expected exactly {list(TABLES)}.")
+    tables = {res["name"]: _read_table(path, res) for res in package["resources"]}
+    _check_integrity(path, tables)
+    return tables
+
+
+def validate(folder: str | Path | None = None) -> dict[str, int]:
+    """Validate every table and return the row count of each.
+
+    Raises
+    ------
+    kzcourse.errors.DataError
+        Naming the file, row and field of the first problem found.
+
+    Examples
+    --------
+    >>> counts = validate()
+    >>> sorted(counts) == sorted(TABLES)
+    True
+    """
+    tables = _load_all(str(folder or data_dir()))
+    return {name: len(tables[name]) for name in TABLES}
+
+
+def load(name: str, folder: str | Path | None = None) -> "pd.DataFrame":
+    """Load one table of the dataset as a pandas DataFrame, after validating all of them.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`TABLES`.
+    folder : str or Path, optional
+        A folder holding a copy of the data files (for maintainers testing an
+        edit); by default the data shipped with kzcourse.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A fresh copy (changing it does not change the dataset). Dates are
+        ``datetime64`` (missing: ``NaT``), integers nullable ``Int64``,
+        booleans ``bool``, empty optional text ``""``.
+
+    Examples
+    --------
+    >>> events = load("events")
+    >>> str(events["event_date"].dtype)
+    'datetime64[ns]'
+    >>> load("event")
+    Traceback (most recent call last):
+    ...
+    kzcourse.errors.ChoiceError: Unknown table name 'event' (str). Did you mean 'events'? Valid choices: 'actors', 'claims', 'events', 'places', 'relations', 'sources'. Use kzcourse.data.TABLES to list them.
+    """
+    import pandas as pd
+
+    check_choice(name, TABLES, what="table name", hint="Use kzcourse.data.TABLES to list them.")
+    folder = str(folder or data_dir())
+    rows = _load_all(folder)[name]
+    fields = schema(name, folder)["fields"]
+    columns = {}
+    for f in fields:
+        values = [r[f["name"]] for r in rows]
+        kind = f.get("type", "string")
+        if kind == "date":
+            columns[f["name"]] = pd.to_datetime(pd.Series(values, dtype="object")).astype("datetime64[ns]")
+        elif kind == "integer":
+            columns[f["name"]] = pd.array(values, dtype="Int64")
+        elif kind == "number":
+            columns[f["name"]] = pd.array([float("nan") if v is None else v for v in values], dtype="float64")
+        elif kind == "boolean":
+            columns[f["name"]] = pd.array(values, dtype="bool")
+        else:
+            columns[f["name"]] = pd.Series(["" if v is None else v for v in values], dtype="object")
+    frame = pd.DataFrame(columns)
+    frame.index = pd.RangeIndex(len(frame))
+    return frame
+
+
+def describe_table(name: str) -> "pd.DataFrame":
+    """Return the data dictionary of one table: each field, its type and meaning.
+
+    >>> describe_table("claims").loc[0, "field"]
+    'claim_id'
+    """
+    import pandas as pd
+
+    rows = []
+    for f in schema(name)["fields"]:
+        cons = f.get("constraints", {})
+        rows.append(
+            {
+                "field": f["name"],
+                "type": f.get("type", "string"),
+                "required": bool(cons.get("required", False)),
+                "allowed values": ", ".join(str(v) for v in cons.get("enum", [])),
+                "description": f.get("description", ""),
+            }
+        )
+    return pd.DataFrame(rows)
