@@ -144,10 +144,10 @@ def border_length_km(scale: str = "110m") -> float:
     --------
     >>> [round(border_length_km(s)) for s in SCALES]
     [6661, 5459, 4730]
-    >>> border_length_km("1:10m")
+    >>> border_length_km(10)
     Traceback (most recent call last):
     ...
-    kzcourse.errors.ChoiceError: Unknown Natural Earth scale '1:10m' (str). Did you mean '10m'? Valid choices: '10m', '110m', '50m'. Write the scale as text, e.g. '110m'.
+    kzcourse.errors.ChoiceError: Unknown Natural Earth scale 10 (int). Did you mean '10m'? Valid choices: '10m', '110m', '50m'. Write the scale as text, e.g. '110m'.
     """
     feature = border_feature(scale)
     return sum(line_length_km(line) for line in _lines(feature["geometry"]))
