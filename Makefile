@@ -1,0 +1,53 @@
+# kzcourse — two commands: `make lab` (students, instructors) and `make test` (maintainers, CI).
+# Everything installs into ./.venv; Jupyter's config, data and runtime folders are kept
+# inside the project (./.jupyter), never in your home folder.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+JUPYTER_ENV := JUPYTER_CONFIG_DIR=$(CURDIR)/.jupyter/config JUPYTER_DATA_DIR=$(CURDIR)/.jupyter/data \
+               JUPYTER_RUNTIME_DIR=$(CURDIR)/.jupyter/runtime IPYTHONDIR=$(CURDIR)/.jupyter/ipython
+PYTEST_ARGS ?=
+
+.PHONY: lab test venv test-venv chromium lessons-clean bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+test-venv: $(VENV)/.installed-test
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+## Open JupyterLab on the lessons (the main job).
+lab: venv
+	mkdir -p .jupyter
+	$(JUPYTER_ENV) $(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) --ServerApp.default_url=/lab/tree/lessons
+
+## Debian's Chromium for the browser tests (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
+	  { echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+## Run the whole test suite (unit, doctests, notebooks, nbgrader, browser).
+test: test-venv chromium
+	mkdir -p .jupyter
+	$(JUPYTER_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+## Print the benchmark figures.
+bench: test-venv
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(JUPYTER_ENV) $(PY) $$b; done
+
+## Strip outputs from the lesson notebooks before committing.
+lessons-clean: venv
+	$(PY) -m kzcourse.lessons --clear-outputs
+
+clean:
+	rm -rf $(VENV) .jupyter .pytest_cache build *.egg-info

@@ -1,0 +1,293 @@
+"""Tests for kzcourse.data: the article's paragraphs, the tables, their schema and integrity."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kzcourse import data
+from kzcourse.errors import ChoiceError, DataError, KzCourseError
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "seeds" / "000_0ce620ee8e70cfa9.txt"
+
+
+# ----------------------------------------------------------------------------- article
+def test_packaged_article_is_the_seed_byte_for_byte():
+    """The copy inside the package must be exactly the seed (so wheels cite the same text)."""
+    assert (data.data_dir() / data.ARTICLE_FILE).read_bytes() == SEED.read_bytes()
+
+
+def test_paragraph_ids_are_stable():
+    """P-ids count non-empty lines; these anchors must never move."""
+    paras = data.paragraphs()
+    assert len(paras) == 38
+    assert list(paras["paragraph_id"]) == [f"P{i}" for i in range(1, 39)]
+    assert paras.loc[0, "text"].startswith("In the midst of the crisis")
+    assert data.paragraph("P2").startswith("MOSCOW")
+    assert data.paragraph("P24") == "And for 28 years, he was effectively Mr. Nazarbayev’s understudy."
+    assert data.paragraph("P38") == "Comments are closed."
+    nonempty = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert list(paras["text"]) == nonempty
+
+
+def test_unknown_paragraph_lists_the_valid_ids():
+    with pytest.raises(ChoiceError, match=r"Unknown paragraph id 'P39' \(str\).*Valid choices: 'P1', 'P10'"):
+        data.paragraph("P39")
+
+
+# ----------------------------------------------------------------------------- tables
+def test_every_table_validates_and_has_rows():
+    counts = data.validate()
+    assert set(counts) == set(data.TABLES)
+    for name, n in counts.items():
+        assert n > 0, f"{name}.csv has no rows"
+
+
+def test_load_gives_proper_dtypes():
+    events = data.load("events")
+    assert str(events["event_date"].dtype) == "datetime64[ns]"
+    assert str(events["fatalities"].dtype) == "Int64"
+    assert events["latitude"].dtype == "float64"
+    actors = data.load("actors")
+    assert actors["in_article"].dtype == bool
+    assert str(actors["birth_year"].dtype) == "Int64"
+
+
+def test_load_returns_a_copy():
+    first = data.load("actors")
+    first.loc[0, "name"] = "changed by a student"
+    assert data.load("actors").loc[0, "name"] != "changed by a student"
+
+
+def test_every_record_cites_a_resolvable_source():
+    """Every row of every table (but sources) cites at least one paragraph or source, and each resolves."""
+    sources = set(data.load("sources")["source_id"])
+    paras = set(data.paragraph_ids())
+    for name in data.TABLES:
+        if name == "sources":
+            continue
+        frame = data.load(name)
+        for _, row in frame.iterrows():
+            keys = data.split_cite(row["cite"])
+            assert keys, f"{name} row {row.iloc[0]} cites nothing"
+            for key in keys:
+                assert key in sources or key in paras, f"{name} row {row.iloc[0]}: {key!r} does not resolve"
+    places = data.load("places")
+    for _, row in places.iterrows():
+        for key in data.split_cite(row["coord_cite"]):
+            assert key in sources, f"place {row['place_id']}: coordinates cite {key!r}, not a source"
+
+
+def test_every_source_is_used():
+    """A source nobody cites is clutter (or a citation that went missing)."""
+    used = set()
+    for name in data.TABLES:
+        frame = data.load(name)
+        for column in ("cite", "coord_cite"):
+            if column in frame:
+                for value in frame[column]:
+                    used.update(data.split_cite(value))
+    unused = set(data.load("sources")["source_id"]) - used - {"seed"}
+    assert not unused, f"sources cited by no row: {sorted(unused)}"
+
+
+def test_every_day_from_2_to_19_january_has_an_event():
+    days = set(data.load("events")["event_date"].dt.date)
+    missing = [d for d in (dt.date(2022, 1, n) for n in range(2, 20)) if d not in days]
+    assert not missing, f"no event on {missing}"
+
+
+# Actors and places the article names, with the words that name them there.
+ARTICLE_ACTORS = {
+    "tokayev": "Tokayev",
+    "nazarbayev": "Nazarbayev",
+    "putin": "Putin",
+    "masimov": "Masimov",
+    "kazhegeldin": "Kazhegeldin",
+    "marat": "Erica Marat",
+    "anceschi": "Anceschi",
+    "abish": "nephew of Mr. Nazarbayev",
+    "freedom_house": "Liberty house",
+    "csto": "Collective Security Treaty Organization",
+    "knb": "National Security Committee",
+    "nur_otan": "Nur Otan",
+    "kz_security_council": "security council",
+    "kz_government": "sacking his cabinet",
+    "russia": "Russia",
+    "china": "China",
+    "usa": "United States",
+    "protesters": "protesters",
+}
+ARTICLE_PLACES = {
+    "almaty": "Almaty",
+    "moscow": "MOSCOW",
+    "beijing": "Beijing",
+    "washington": "Washington",
+    "glasgow": "Glasgow",
+}
+
+
+@pytest.mark.parametrize("actor_id, words", sorted(ARTICLE_ACTORS.items()))
+def test_actors_the_article_names_are_in_the_dataset(actor_id, words):
+    assert words in SEED.read_text(encoding="utf-8")
+    actors = data.load("actors").set_index("actor_id")
+    assert actor_id in actors.index
+    assert actors.loc[actor_id, "in_article"]
+
+
+@pytest.mark.parametrize("place_id, words", sorted(ARTICLE_PLACES.items()))
+def test_places_the_article_names_are_in_the_dataset(place_id, words):
+    assert words in SEED.read_text(encoding="utf-8")
+    places = data.load("places").set_index("place_id")
+    assert place_id in places.index
+    assert places.loc[place_id, "in_article"]
+
+
+def test_claim_quotes_are_verbatim():
+    claims = data.load("claims")
+    for _, row in claims.iterrows():
+        assert row["quote"] in data.paragraph(row["paragraph"]), row["claim_id"]
+
+
+def test_data_dictionary_lists_every_field():
+    for name in data.TABLES:
+        dictionary = data.describe_table(name)
+        assert list(dictionary["field"]) == list(data.load(name).columns)
+        assert dictionary["description"].str.len().min() > 0
+
+
+# ----------------------------------------------------------------------------- bad input
+@pytest.fixture()
+def data_copy(tmp_path):
+    """A maintainer's copy of the data folder to break on purpose."""
+    folder = tmp_path / "data"
+    shutil.copytree(data.data_dir(), folder, ignore=shutil.ignore_patterns("geo", "__pycache__"))
+    return folder
+
+
+def _edit(path: Path, row: int, field: str, value: str) -> None:
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    rows[row][rows[0].index(field)] = value
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def test_unknown_table_name_lists_the_tables():
+    with pytest.raises(ChoiceError, match=r"Unknown table name 'actor' \(str\)\. Did you mean 'actors'\?.*'sources'"):
+        data.load("actor")
+
+
+def test_all_errors_share_one_family():
+    with pytest.raises(KzCourseError):
+        data.load(3)
+
+
+def test_bad_date_names_file_row_and_field(data_copy):
+    _edit(data_copy / "events.csv", 2, "event_date", "5 January 2022")
+    with pytest.raises(DataError, match=r"events\.csv, row 2 \(line 3\), field 'event_date': expected a date written YYYY-MM-DD.*got '5 January 2022'"):
+        data.load("events", folder=data_copy)
+
+
+def test_unknown_actor_in_relation_is_caught(data_copy):
+    _edit(data_copy / "relations.csv", 1, "target", "tokaev")
+    with pytest.raises(DataError, match=r"relations\.csv, row 1 \(line 2\), field 'target': 'tokaev' is not a actor_id in actors\.csv"):
+        data.load("relations", folder=data_copy)
+
+
+def test_event_at_unknown_place_is_caught(data_copy):
+    _edit(data_copy / "events.csv", 1, "place_id", "atlantis")
+    with pytest.raises(DataError, match=r"events\.csv, row 1 .*'place_id': 'atlantis' is not a place_id in places\.csv"):
+        data.load("events", folder=data_copy)
+
+
+def test_citation_of_missing_paragraph_is_caught(data_copy):
+    _edit(data_copy / "actors.csv", 1, "cite", "P99")
+    with pytest.raises(DataError, match=r"actors\.csv, row 1 .*'cite': citation 'P99' is neither a paragraph .*\(P1-P38\) nor a source_id"):
+        data.load("actors", folder=data_copy)
+
+
+def test_citation_of_missing_source_is_caught(data_copy):
+    _edit(data_copy / "places.csv", 1, "coord_cite", "made-up-source")
+    with pytest.raises(DataError, match=r"places\.csv, row 1 .*'coord_cite': citation 'made-up-source'"):
+        data.load("places", folder=data_copy)
+
+
+def test_value_outside_vocabulary_lists_allowed_values(data_copy):
+    _edit(data_copy / "relations.csv", 1, "relation", "likes")
+    with pytest.raises(DataError, match=r"'likes' is not an allowed value\. Allowed values: 'patron-of', "):
+        data.load("relations", folder=data_copy)
+
+
+def test_duplicate_id_is_caught(data_copy):
+    with open(data_copy / "claims.csv", encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    (data_copy / "claims.csv").write_text("\n".join(lines + [lines[1]]) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"claims\.csv, row \d+ .*duplicate id 'C01' \(first used in row 1\)"):
+        data.load("claims", folder=data_copy)
+
+
+def test_changed_quote_is_caught(data_copy):
+    _edit(data_copy / "claims.csv", 1, "quote", "words the article never printed")
+    with pytest.raises(DataError, match=r"the quote 'words the article never printed' does not appear in paragraph P"):
+        data.load("claims", folder=data_copy)
+
+
+def test_wrong_header_is_caught(data_copy):
+    path = data_copy / "places.csv"
+    text = path.read_text(encoding="utf-8").replace("lat,lon", "latitude,lon", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=r"places\.csv: the header row does not match datapackage\.json"):
+        data.load("places", folder=data_copy)
+
+
+def test_missing_cell_is_caught(data_copy):
+    path = data_copy / "sources.csv"
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("broken-row,Only a title\n")
+    with pytest.raises(DataError, match=r"sources\.csv, row \d+ \(line \d+\): expected 7 cells, got 2"):
+        data.load("sources", folder=data_copy)
+
+
+def test_non_utf8_file_is_caught(data_copy):
+    path = data_copy / "actors.csv"
+    path.write_bytes(path.read_bytes() + "x,\u00e9\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"actors\.csv is not UTF-8 text"):
+        data.load("actors", folder=data_copy)
+
+
+def test_missing_file_is_caught(data_copy):
+    (data_copy / "events.csv").unlink()
+    with pytest.raises(DataError, match=r"The table file .*events\.csv is missing"):
+        data.load("events", folder=data_copy)
+
+
+# ----------------------------------------------------------------------------- packaging
+@pytest.mark.slow
+def test_wheel_ships_the_article_and_tables(tmp_path):
+    """Installed from a wheel (not a checkout), kzcourse still has the paragraphs and tables."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+    )
+    wheel = next(tmp_path.glob("kzcourse-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    for name in ["article.txt", "datapackage.json", *[f"{t}.csv" for t in data.TABLES]]:
+        assert f"kzcourse/data/{name}" in names
+    target = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(target)
+    code = (
+        f"import sys; sys.path.insert(0, {str(target)!r}); import kzcourse.data as d; "
+        "assert d.__file__.startswith(sys.path[0]), d.__file__; print(len(d.paragraphs()), sum(d.validate().values()))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True, capture_output=True, text=True)
+    n_paras, n_rows = out.stdout.split()
+    assert int(n_paras) == 38 and int(n_rows) == sum(data.validate().values())

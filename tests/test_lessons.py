@@ -1,0 +1,229 @@
+"""The grading truth table: every lesson, driven through nbgrader's real CLI and gradebook.
+
+For each lesson in lessons/course.toml, in a temporary course directory:
+
+* the source notebook executes top to bottom with no error;
+* ``nbgrader generate_assignment`` succeeds and the release holds no solution code,
+  no hidden test and no mark scheme (checked against the solutions' actual text);
+* submissions are autograded in one ``nbgrader autograde`` run:
+  the blank release scores 0 autograded points; the source's solutions score full
+  marks; an object that claims to equal everything scores 0; and for every
+  question a plausible wrong answer (tests/lessons/<lesson>.toml) loses exactly
+  that question's points and no others;
+* generated feedback contains no hidden-test text, not even in tracebacks.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from kzcourse.grading.preprocessors import hidden_lines
+from kzcourse.lessons import course
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "lessons"
+LESSONS = course()
+IDS = [l.id for l in LESSONS]
+
+# Replaces every answer with an object that pretends to equal anything.
+CHEAT = '''class _Anything:
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __hash__(self): return 0
+    def __len__(self): return 0
+    def __iter__(self): return iter(())
+    def __float__(self): return 0.0
+    def __int__(self): return 0
+    def __lt__(self, other): return True
+    def __gt__(self, other): return True
+{names} = _Anything()
+'''
+
+
+def _nbgrader(course_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args], cwd=course_dir, capture_output=True, text=True, timeout=1200
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def _grade_cells(nb) -> dict[str, float]:
+    return {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader.get("points", 0)
+            for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade") and c.cell_type == "code"}
+
+
+def _solution_cells(nb) -> dict[str, str]:
+    return {c.metadata.nbgrader["grade_id"]: c.source
+            for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+
+
+def _assigned_names(source: str) -> list[str]:
+    names = []
+    for line in source.splitlines():
+        m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=[^=]", line)
+        if m and m.group(1) not in names:
+            names.append(m.group(1))
+    return names
+
+
+def _strip_markers(source: str) -> str:
+    return "\n".join(l for l in source.splitlines() if "### BEGIN SOLUTION" not in l and "### END SOLUTION" not in l)
+
+
+def test_every_lesson_has_a_folder_notebook_and_notes():
+    assert len(LESSONS) == 8
+    for l in LESSONS:
+        assert l.notebook.is_file(), l.notebook
+        assert l.instructor_notes.is_file(), l.instructor_notes
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_lesson_structure(lesson):
+    """Title, minutes, objectives and key points match course.toml; at least 3 autograded
+    questions, 1 written answer, visible and hidden tests, and no outputs committed."""
+    nb = nbformat.read(lesson.notebook, as_version=4)
+    first, last = nb.cells[0].source, nb.cells[-1].source
+    assert first.startswith(f"# {lesson.title}")
+    assert f"about {lesson.minutes} minutes" in first
+    for objective in lesson.objectives:
+        assert objective in first
+    for point in lesson.key_points:
+        assert point in last
+    for pid in lesson.readings:
+        assert pid in first
+    questions = {gid for gid in _solution_cells(nb)}
+    assert len([q for q in questions if q.startswith("q")]) >= 3
+    written = [c for c in nb.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")]
+    assert written, "needs at least one manually graded written answer"
+    for cell in written:
+        index = nb.cells.index(cell)
+        prompt = nb.cells[index - 1]
+        assert prompt.metadata.get("nbgrader", {}).get("locked"), "the written answer's prompt must be a locked cell of its own"
+        assert cell.metadata.nbgrader.get("grade") and cell.metadata.nbgrader.get("points", 0) > 0
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
+    for cell in tests:
+        gid = cell.metadata.nbgrader["grade_id"]
+        assert gid.split("_")[0] in questions, f"test {gid} belongs to no question"
+        assert "### BEGIN HIDDEN TESTS" in cell.source, f"{gid} has no hidden tests"
+        visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+        assert visible.strip(), f"{gid} has no visible test"
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, "commit notebooks without outputs"
+    assert not re.search(r"!pip|https?://", "\n".join(c.source for c in nb.cells if c.cell_type == "code"))
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """One temporary nbgrader course holding every lesson, with every submission autograded."""
+    course_dir = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "nbgrader_config.py", course_dir)
+    shutil.copytree(ROOT / "lessons", course_dir / "lessons", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    scenarios: dict[str, dict[str, dict]] = {}
+    for l in LESSONS:
+        _nbgrader(course_dir, "generate_assignment", l.id, "--force")
+        source = nbformat.read(course_dir / "lessons" / l.id / f"{l.id}.ipynb", as_version=4)
+        release = nbformat.read(course_dir / "release" / l.id / f"{l.id}.ipynb", as_version=4)
+        fixtures = tomllib.loads((FIXTURES / f"{l.id}.toml").read_text(encoding="utf-8"))
+        subs: dict[str, object] = {"blank": release, "solution": source}
+        cheat = nbformat.from_dict(json.loads(json.dumps(release)))
+        for cell in cheat.cells:
+            if cell.get("metadata", {}).get("nbgrader", {}).get("solution") and cell.cell_type == "code":
+                names = _assigned_names(_strip_markers(_solution_cells(source)[cell.metadata.nbgrader["grade_id"]]))
+                cell.source = CHEAT.format(names=" = ".join(names) or "_unused")
+        subs["cheat"] = cheat
+        for qid, wrong in fixtures["wrong"].items():
+            nb = nbformat.from_dict(json.loads(json.dumps(source)))
+            for cell in nb.cells:
+                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == qid:
+                    cell.source = wrong["code"]
+            subs[f"wrong-{qid}"] = nb
+        for student, nb in subs.items():
+            folder = course_dir / "submitted" / student / l.id
+            folder.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, folder / f"{l.id}.ipynb")
+        scenarios[l.id] = {"source": source, "release": release, "fixtures": fixtures, "students": list(subs)}
+    for l in LESSONS:
+        _nbgrader(course_dir, "autograde", l.id, "--create", "--force")
+        _nbgrader(course_dir, "generate_feedback", l.id, "--force")
+    return course_dir, scenarios
+
+
+def _scores(course_dir: Path, lesson_id: str, student: str) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+        nb = gb.find_submission_notebook(lesson_id, lesson_id, student)
+        return {g.name: g.score for g in nb.grades if g.cell.cell_type == "code"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_source_notebook_runs_top_to_bottom(lesson, tmp_path):
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(lesson.notebook, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors, errors
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_release_leaks_nothing(lesson, graded):
+    course_dir, scenarios = graded
+    text = (course_dir / "release" / lesson.id / f"{lesson.id}.ipynb").read_text(encoding="utf-8")
+    source = scenarios[lesson.id]["source"]
+    assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text and "BEGIN MARK SCHEME" not in text
+    for cell in source.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            for line in _strip_markers(cell.source).splitlines():
+                if len(line.strip()) > 12:
+                    assert json.dumps(line.strip())[1:-1] not in text, f"solution text leaked: {line!r}"
+        for line in hidden_lines(cell.source):
+            assert json.dumps(line)[1:-1] not in text, f"hidden test leaked: {line!r}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_truth_table(lesson, graded):
+    course_dir, scenarios = graded
+    scenario = scenarios[lesson.id]
+    full = _grade_cells(scenario["source"])
+    assert sum(_scores(course_dir, lesson.id, "blank").values()) == 0
+    assert _scores(course_dir, lesson.id, "solution") == full
+    assert sum(_scores(course_dir, lesson.id, "cheat").values()) == 0
+    questions = {q for q in _solution_cells(scenario["source"]) if q.startswith("q")}
+    assert set(scenario["fixtures"]["wrong"]) == questions, "every question needs a plausible wrong answer"
+    for qid in questions:
+        scores = _scores(course_dir, lesson.id, f"wrong-{qid}")
+        for cell, points in full.items():
+            expected = 0 if cell.split("_")[0] == qid else points
+            assert scores[cell] == expected, f"wrong answer to {qid}: {cell} scored {scores[cell]}, expected {expected}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_feedback_hides_hidden_tests(lesson, graded):
+    course_dir, scenarios = graded
+    secret = [l for c in scenarios[lesson.id]["source"].cells for l in hidden_lines(c.source) if len(l) > 8]
+    pages = list((course_dir / "feedback").glob(f"*/{lesson.id}/*.html"))
+    assert len(pages) == len(scenarios[lesson.id]["students"])
+    import html
+
+    for page in pages:
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+        for line in secret:
+            assert line not in text, f"{page}: hidden test text {line!r} in feedback"
