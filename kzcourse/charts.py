@@ -1,0 +1,833 @@
+"""Plotly charts of the crisis: the actors' network by phase, its changes, and the timeline.
+
+Every builder returns a :class:`plotly.graph_objects.Figure` and never displays it;
+the notebook decides what to show. Every figure carries a text alternative:
+``fig.layout.meta['alt']`` is a caption, and :func:`describe` returns that caption
+with the table behind the figure (the ties of a network, the events of the timeline).
+:func:`to_html` writes a figure to a self-contained HTML file (plotly.js inlined,
+no network access needed) with its caption and table.
+
+Colours come from the Okabe–Ito palette (:mod:`kzcourse._style`), and no colour is
+the only cue: relation types also differ by dash, event types and actor kinds by
+marker shape.
+
+Layout of the network charts
+----------------------------
+The actors sit on a circle cut into one sector per group, in the order of
+:data:`kzcourse.network.GROUPS` (foreign powers, Kazakh leadership, security services,
+protesters, opposition, commentators), clockwise from the top; inside a sector
+actors are ordered by ``actor_id``. The layout is computed, not simulated, so it is
+identical on every run and the same in every phase.
+
+Examples
+--------
+>>> from kzcourse import charts
+>>> fig = charts.network_figure("crisis")
+>>> fig.layout.meta["alt"][:18]
+'Network of actors,'
+>>> caption, table = charts.describe(fig)
+>>> list(table.columns)[:4]
+['relation_id', 'source', 'source_name', 'relation']
+"""
+from __future__ import annotations
+
+import html
+import math
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from kzcourse import data, network
+from kzcourse._style import EVENT_TYPE_COLOURS, OKABE_ITO
+from kzcourse._validate import check_choice, check_choices
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+    import pandas as pd
+    import plotly.graph_objects as go
+
+_O = OKABE_ITO
+
+#: Line colour and dash of each relation type. Cooperative ties are drawn in blues, greens
+#: and black, hostile ones in vermillion, orange and purple; the dash tells apart types
+#: that share a colour.
+RELATION_STYLES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "patron-of": (_O["blue"], "solid"),
+        "successor-of": (_O["blue"], "dash"),
+        "served-under": (_O["sky_blue"], "solid"),
+        "relative-of": (_O["sky_blue"], "dash"),
+        "member-of": (_O["black"], "dot"),
+        "leads": (_O["black"], "solid"),
+        "allied-with": (_O["bluish_green"], "solid"),
+        "supported": (_O["bluish_green"], "dash"),
+        "requested-help-from": (_O["bluish_green"], "dot"),
+        "sent-troops-to": (_O["blue"], "dashdot"),
+        "dismissed": (_O["vermillion"], "solid"),
+        "arrested": (_O["vermillion"], "dash"),
+        "cracked-down-on": (_O["reddish_purple"], "solid"),
+        "protested-against": (_O["orange"], "solid"),
+        "criticised": (_O["orange"], "dot"),
+    }
+)
+
+#: Fill colour of each actor group's nodes.
+GROUP_COLOURS: Mapping[str, str] = MappingProxyType(
+    {
+        "foreign": _O["vermillion"],
+        "kz_leadership": _O["blue"],
+        "kz_security": _O["black"],
+        "protesters": _O["orange"],
+        "kz_opposition": _O["bluish_green"],
+        "commentators": _O["reddish_purple"],
+    }
+)
+
+#: Marker shape of each kind of actor (``-open`` is added for actors without ties in the phase).
+KIND_SYMBOLS: Mapping[str, str] = MappingProxyType(
+    {"person": "circle", "organisation": "square", "state": "diamond", "alliance": "star", "group": "triangle-up"}
+)
+
+#: Marker shape of each ACLED event type on the timeline.
+EVENT_TYPE_SYMBOLS: Mapping[str, str] = MappingProxyType(
+    {
+        "Protests": "circle",
+        "Riots": "diamond",
+        "Violence against civilians": "x",
+        "Battles": "square",
+        "Strategic developments": "triangle-up",
+    }
+)
+
+#: What the timeline's y axis can show.
+TIMELINE_AXES: tuple[str, ...] = ("event_type", "place")
+
+_HEIGHT = 720
+_RANGE = 1.75  # half-width of the network axes, in layout units (the circle has radius 1)
+_FONT = dict(family="Arial, Helvetica, sans-serif", size=12, color="#222222")
+_HIGHLIGHT = _O["yellow"]
+_CUT = "#8C8C8C"
+
+
+def _check_size_by(size_by: Any) -> str:
+    return check_choice(size_by, network.CENTRALITIES, what="centrality",
+                        hint="Node sizes can follow one of the columns of kzcourse.network.centrality_table.")
+
+
+def short_label(name: str) -> str:
+    """Return the short label a chart writes next to an actor.
+
+    >>> short_label("National Security Committee (KNB)")
+    'KNB'
+    >>> short_label("Collective Security Treaty Organization")
+    'CSTO'
+    >>> short_label("Protesters")
+    'Protesters'
+    """
+    if "(" in name and name.endswith(")"):
+        return name[name.rindex("(") + 1:-1]
+    if len(name) <= 18:
+        return name
+    words = name.split()
+    capitals = [w for w in words if w[:1].isupper()]
+    if len(capitals) >= 3 and all(len(w) > 3 or w[:1].isupper() for w in words):
+        return "".join(w[0] for w in capitals)
+    return words[-1]
+
+
+def _person_label(name: str, kind: str) -> str:
+    return name.split()[-1] if kind == "person" else short_label(name)
+
+
+# --------------------------------------------------------------------------- layout
+def circle_layout(folder: str | Path | None = None) -> dict[str, tuple[float, float]]:
+    """Return the fixed position of every actor on the network charts.
+
+    Actors sit on the unit circle, one sector per group in the order of
+    :data:`kzcourse.network.GROUPS`, clockwise from the top, ordered by ``actor_id``
+    inside a sector, with a gap between sectors. No randomness: the same data
+    always gives the same positions.
+
+    Examples
+    --------
+    >>> pos = circle_layout()
+    >>> pos == circle_layout()
+    True
+    >>> all(abs(x * x + y * y - 1) < 1e-9 for x, y in pos.values())
+    True
+    """
+    actors = data.load("actors", folder)
+    order = {g: i for i, g in enumerate(network.GROUPS)}
+    ranked = sorted(zip(actors["group"], actors["actor_id"]), key=lambda ga: (order.get(ga[0], len(order)), ga[1]))
+    groups = [g for g in dict.fromkeys(g for g, _ in ranked)]
+    slots = len(ranked) + len(groups)  # one empty slot between sectors
+    pos: dict[str, tuple[float, float]] = {}
+    slot = 0.5
+    previous = None
+    for group, actor_id in ranked:
+        if group != previous and previous is not None:
+            slot += 1
+        previous = group
+        angle = math.pi / 2 - 2 * math.pi * slot / max(slots, 1)
+        pos[actor_id] = (round(math.cos(angle), 9), round(math.sin(angle), 9))
+        slot += 1
+    return pos
+
+
+def _ego_layout(graph: "nx.MultiDiGraph") -> dict[str, tuple[float, float]]:
+    """Centre at the origin, actors at distance d on the ring of radius d (group order, then id)."""
+    order = {g: i for i, g in enumerate(network.GROUPS)}
+    pos: dict[str, tuple[float, float]] = {}
+    rings: dict[int, list[str]] = {}
+    for n, d in graph.nodes(data=True):
+        rings.setdefault(d["distance"], []).append(n)
+    for dist, nodes in rings.items():
+        nodes.sort(key=lambda n: (order.get(graph.nodes[n]["group"], len(order)), n))
+        if dist == 0:
+            pos[nodes[0]] = (0.0, 0.0)
+            continue
+        scale = dist / max(rings)
+        for i, n in enumerate(nodes):
+            angle = math.pi / 2 - 2 * math.pi * (i + 0.5 * (dist - 1)) / len(nodes)
+            pos[n] = (round(scale * math.cos(angle), 9), round(scale * math.sin(angle), 9))
+    return pos
+
+
+# --------------------------------------------------------------------------- drawing
+def _sizes(graph: "nx.MultiDiGraph", size_by: str) -> dict[str, float]:
+    values = network.graph_centrality(graph)[size_by]
+    top = float(values.max()) if len(values) else 0.0
+    return {n: (12.0 + 26.0 * math.sqrt(float(v) / top)) if top > 0 else 14.0 for n, v in values.items()}
+
+
+def _arc_path(a0: float, a1: float, r: float = 1.0, steps: int = 24) -> str:
+    pts = [(r * math.cos(a0 + (a1 - a0) * i / steps), r * math.sin(a0 + (a1 - a0) * i / steps)) for i in range(steps + 1)]
+    return "M " + " L ".join(f"{x:.4f},{y:.4f}" for x, y in pts)
+
+
+def _group_shapes(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float]], xref: str, yref: str) -> list[dict]:
+    """A faint arc in the group's colour behind each group's sector of the circle."""
+    shapes = []
+    members: dict[str, list[float]] = {}
+    for n, d in sorted(graph.nodes(data=True)):  # by actor_id: the clockwise order inside a sector
+        x, y = pos[n]
+        members.setdefault(d["group"], []).append(math.atan2(y, x))
+    for group, angles in sorted(members.items()):
+        # unwrap clockwise from the first actor of the sector
+        start = angles[0]
+        spread = [start - ((start - a) % (2 * math.pi)) for a in angles]
+        a0, a1 = max(spread) + 0.12, min(spread) - 0.12
+        shapes.append(dict(type="path", path=_arc_path(a0, a1), xref=xref, yref=yref, layer="below",
+                           line=dict(color=GROUP_COLOURS.get(group, _O["black"]), width=14), opacity=0.18))
+    return shapes
+
+
+def _edge_geometry(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float]], sizes: Mapping[str, float],
+                   extra: Iterable[tuple[str, str, str]] = ()) -> dict[str, tuple[list[float], list[float]]]:
+    """Points (start, middle, end) of every edge keyed by relation_id; parallel ties bend apart."""
+    unit_px = (_HEIGHT - 120) / (2 * _RANGE)
+    pairs: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for u, v, k in [*graph.edges(keys=True), *extra]:
+        pairs.setdefault(tuple(sorted((u, v))), []).append((u, v, k))
+    out = {}
+    for (a, b), ties in pairs.items():
+        ties.sort(key=lambda t: t[2])
+        (ax, ay), (bx, by) = pos[a], pos[b]
+        length = math.hypot(bx - ax, by - ay) or 1.0
+        px, py = -(by - ay) / length, (bx - ax) / length  # perpendicular to a -> b
+        for i, (u, v, k) in enumerate(ties):
+            bend = (i - (len(ties) - 1) / 2) * 0.09
+            (ux, uy), (vx, vy) = pos[u], pos[v]
+            dx, dy = (vx - ux) / length, (vy - uy) / length
+            cut_u = (sizes.get(u, 14) / 2 + 2) / unit_px
+            cut_v = (sizes.get(v, 14) / 2 + 5) / unit_px
+            x0, y0 = ux + dx * cut_u + px * bend * 0.3, uy + dy * cut_u + py * bend * 0.3
+            x2, y2 = vx - dx * cut_v + px * bend * 0.3, vy - dy * cut_v + py * bend * 0.3
+            xm, ym = (ux + vx) / 2 + px * bend, (uy + vy) / 2 + py * bend
+            out[k] = ([x0, xm, x2], [y0, ym, y2])
+    return out
+
+
+def _edge_hover(graph: "nx.MultiDiGraph", u: str, v: str, d: Mapping[str, Any], note: str = "") -> str:
+    span = f"{d['valid_from'] or 'long before'} to {d['valid_to'] or 'still holds'}"
+    lines = [
+        f"<b>{html.escape(graph.nodes[u]['name'])} {d['relation']} {html.escape(graph.nodes[v]['name'])}</b>",
+        f"{d['relation_id']} · {d['sign']} · {span}",
+    ]
+    if d.get("notes"):
+        lines += textwrap.wrap(html.escape(d["notes"]), 70)
+    lines += textwrap.wrap("Source: " + html.escape(d["readable"]), 70)
+    if note:
+        lines.append(f"<i>{note}</i>")
+    return "<br>".join(lines)
+
+
+def _edge_traces(graph: "nx.MultiDiGraph", geometry: Mapping[str, tuple[list[float], list[float]]], *,
+                 relations: Sequence[str], shown: set[str], axes: dict[str, str]) -> list["go.Scatter"]:
+    """One line trace per relation type present, with arrowheads at the target end."""
+    import plotly.graph_objects as go
+
+    traces = []
+    for rel in relations:
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        texts: list[str | None] = []
+        sizes: list[float] = []
+        for u, v, k, d in sorted(graph.edges(keys=True, data=True), key=lambda e: e[2]):
+            if d["relation"] != rel:
+                continue
+            gx, gy = geometry[k]
+            hover = _edge_hover(graph, u, v, d)
+            xs += [*gx, None]
+            ys += [*gy, None]
+            texts += [hover, hover, hover, None]
+            sizes += [0, 0, 11, 0]
+        if not xs:
+            continue
+        colour, dash = RELATION_STYLES.get(rel, (_O["black"], "solid"))
+        traces.append(go.Scatter(
+            x=xs, y=ys, mode="lines+markers", name=rel, legendgroup=rel, showlegend=rel not in shown,
+            legendrank=100 + relations.index(rel),
+            legendgrouptitle_text="Ties (source → target)" if not shown else None,
+            line=dict(color=colour, width=2, dash=dash),
+            marker=dict(symbol="arrow", angleref="previous", size=sizes, color=colour, line=dict(width=0)),
+            hovertext=texts, hoverinfo="text", meta={"role": "edges", "relation": rel}, **axes,
+        ))
+        shown.add(rel)
+    return traces
+
+
+def _node_traces(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float]], sizes: Mapping[str, float],
+                 size_by: str, *, shown: set[str], axes: dict[str, str], centre: str | None = None,
+                 labels: bool = True) -> list["go.Scatter"]:
+    """One marker trace per actor group: colour by group, shape by kind, size by centrality."""
+    import plotly.graph_objects as go
+
+    table = network.graph_centrality(graph)
+    traces = []
+    present = {d["group"] for _, d in graph.nodes(data=True)}
+    for group in [g for g in network.GROUPS if g in present] + sorted(present - set(network.GROUPS)):
+        nodes = sorted(n for n, d in graph.nodes(data=True) if d["group"] == group)
+        xs, ys, texts, hovers, symbols, positions, widths = [], [], [], [], [], [], []
+        for n in nodes:
+            d = graph.nodes[n]
+            x, y = pos[n]
+            xs.append(x)
+            ys.append(y)
+            texts.append(_person_label(d["name"], d["kind"]) if labels else "")
+            symbol = KIND_SYMBOLS.get(d["kind"], "circle")
+            symbols.append(symbol if d["active"] else f"{symbol}-open")
+            widths.append(3 if n == centre else 1)
+            if (x, y) == (0.0, 0.0):
+                positions.append("top center")
+            elif abs(x) < 0.35:
+                positions.append("top center" if y > 0 else "bottom center")
+            else:
+                positions.append("middle right" if x >= 0 else "middle left")
+            row = table.loc[n]
+            lines = [f"<b>{html.escape(d['name'])}</b>", f"{d['kind']} · {network.GROUP_LABELS.get(group, group)} · {d['country']}"]
+            lines += textwrap.wrap(html.escape(d["role"]), 70)
+            lines.append(f"{row['degree']} ties ({row['out_degree']} out, {row['in_degree']} in) · "
+                         f"betweenness {row['betweenness']:.3f}" if d["active"] else "no ties in this phase")
+            lines += textwrap.wrap("Source: " + html.escape(d["readable"]), 70)
+            hovers.append("<br>".join(lines))
+        colour = GROUP_COLOURS.get(group, _O["black"])
+        traces.append(go.Scatter(
+            x=xs, y=ys, mode="markers+text", name=network.GROUP_LABELS.get(group, group), legendgroup=f"group:{group}",
+            showlegend=group not in shown, legendrank=500 + len(traces), cliponaxis=False,
+            legendgrouptitle_text=f"Actors (size: {size_by.replace('_', ' ')})" if not shown else None,
+            text=texts, textposition=positions, textfont=dict(size=11),
+            marker=dict(size=[sizes[n] for n in nodes], color=colour, symbol=symbols,
+                        line=dict(color=["#000000" if n == centre else colour for n in nodes], width=widths)),
+            hovertext=hovers, hoverinfo="text", customdata=nodes, meta={"role": "nodes", "group": group}, **axes,
+        ))
+        shown.add(group)
+    return traces
+
+
+def _axis_style(fig: "go.Figure", count: int = 1, span: float = _RANGE) -> None:
+    for i in range(1, count + 1):
+        suffix = "" if i == 1 else str(i)
+        fig.layout[f"xaxis{suffix}"].update(visible=False, range=[-span, span], fixedrange=False)
+        fig.layout[f"yaxis{suffix}"].update(visible=False, range=[-span * 0.82, span * 0.82],
+                                           scaleanchor=f"x{suffix}", scaleratio=1)
+
+
+def _base_layout(title: str, meta: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return dict(
+        title=dict(text=title, x=0.01, xanchor="left"), meta=meta, height=_HEIGHT, font=_FONT,
+        template=None, paper_bgcolor="white", plot_bgcolor="white", hovermode="closest",
+        hoverlabel=dict(bgcolor="white", font=dict(size=12), align="left"),
+        legend=dict(groupclick="toggleitem", itemsizing="constant", tracegroupgap=12),
+        margin=dict(l=10, r=10, t=60, b=10), **extra,
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _network_caption(graph: "nx.MultiDiGraph", what: str) -> str:
+    table = network.graph_centrality(graph)
+    active = int((table["degree"] > 0).sum())
+    top = table[table["degree"] > 0].head(3)
+    leaders = ", ".join(f"{r['name']} ({r['degree']})" for _, r in top.iterrows()) or "none"
+    kinds = sorted({d["relation"] for _, _, d in graph.edges(data=True)})
+    return (
+        f"Network of actors, {what}: {graph.number_of_nodes()} actors, {active} of them with ties, "
+        f"and {_count(graph.number_of_edges(), 'tie')} of {_count(len(kinds), 'type')} ({', '.join(kinds) or 'none'}). "
+        f"Most ties: {leaders}. Actors sit in sectors by group; arrows point from the actor who acts "
+        "to the one acted on. The table of ties (with citations) is the text alternative."
+    )
+
+
+# --------------------------------------------------------------------------- network figures
+def network_figure(
+    phase: str, size_by: str = "degree", relations: str | Iterable[str] | None = None,
+    *, folder: str | Path | None = None,
+) -> "go.Figure":
+    """Draw the actors' network in one phase.
+
+    Parameters
+    ----------
+    phase : str
+        ``'before'``, ``'crisis'`` or ``'after'`` (see :data:`kzcourse.network.PHASES`).
+    size_by : str
+        Centrality that sets node size: one of :data:`kzcourse.network.CENTRALITIES`.
+    relations : str or list of str, optional
+        Draw only these relation types; all by default.
+    folder : str or Path, optional
+        A folder holding a copy of the data files; by default the packaged data.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One line trace per relation type present (colour and dash by type, arrowheads
+        at the target, hover with the tie and its citation) and one marker trace per
+        actor group. ``fig.layout.meta['alt']`` is the caption; :func:`describe` gives
+        the table of ties.
+
+    Raises
+    ------
+    kzcourse.errors.ChoiceError
+        For an unknown phase, centrality or relation type.
+
+    Examples
+    --------
+    >>> fig = network_figure("after", size_by="betweenness")
+    >>> {t.meta["role"] for t in fig.data} <= {"edges", "nodes"}
+    True
+    >>> network_figure("after", size_by="fame")
+    Traceback (most recent call last):
+    ...
+    kzcourse.errors.ChoiceError: Unknown centrality 'fame' (str). Valid choices: 'betweenness', 'degree', 'in_degree', 'out_degree'. Node sizes can follow one of the columns of kzcourse.network.centrality_table.
+    """
+    import plotly.graph_objects as go
+
+    network.check_phase(phase)
+    _check_size_by(size_by)
+    kinds = check_choices(relations, network.relation_types(folder), what="relation type")
+    graph = network.actor_graph(phase, kinds if relations is not None else None, folder=folder)
+    pos = circle_layout(folder)
+    sizes = _sizes(graph, size_by)
+    geometry = _edge_geometry(graph, pos, sizes)
+    axes = dict(xaxis="x", yaxis="y")
+    traces = _edge_traces(graph, geometry, relations=kinds, shown=set(), axes=axes)
+    traces += _node_traces(graph, pos, sizes, size_by, shown=set(), axes=axes)
+    meta = {"alt": _network_caption(graph, f"phase '{phase}' ({network.PHASE_LABELS[phase]})"),
+            "builder": "network_figure", "phase": phase, "relations": kinds if relations is not None else None}
+    if folder is not None:
+        meta["folder"] = str(folder)
+    fig = go.Figure(traces, layout=_base_layout(f"Who was tied to whom: {network.PHASE_LABELS[phase]}", meta,
+                                                shapes=_group_shapes(graph, pos, "x", "y")))
+    _axis_style(fig)
+    return fig
+
+
+def phase_comparison_figure(
+    phases: Sequence[str] | None = None, size_by: str = "degree", *, folder: str | Path | None = None
+) -> "go.Figure":
+    """Draw the network side by side in several phases, with the changes marked.
+
+    Every panel puts the same actors at the same positions. From the second panel
+    on, ties *made* since the previous panel get a yellow halo, and ties *cut*
+    since then are drawn as grey dotted lines with a cross at their middle, so
+    both what appeared and what disappeared are visible.
+
+    Parameters
+    ----------
+    phases : list of str, optional
+        Phases to show, left to right; by default all of :data:`kzcourse.network.PHASES`.
+    size_by : str
+        Centrality that sets node size (per phase).
+
+    Examples
+    --------
+    >>> fig = phase_comparison_figure()
+    >>> [a.text for a in fig.layout.annotations][:1]
+    ['Before (to 4 Jan 2022)']
+    >>> phase_comparison_figure(["before", "durng"])
+    Traceback (most recent call last):
+    ...
+    kzcourse.errors.ChoiceError: Unknown phase 'durng' (str). Valid choices: 'after', 'before', 'crisis'.
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    chosen = check_choices(phases, network.PHASES, what="phase")
+    _check_size_by(size_by)
+    pos = circle_layout(folder)
+    fig = make_subplots(rows=1, cols=len(chosen), subplot_titles=[network.PHASE_LABELS[p] for p in chosen],
+                        horizontal_spacing=0.01)
+    shown: set[str] = set()
+    previous = None
+    summary = []
+    for col, phase in enumerate(chosen, start=1):
+        suffix = "" if col == 1 else str(col)
+        axes = dict(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+        graph = network.actor_graph(phase, folder=folder)
+        sizes = _sizes(graph, size_by)
+        cut: list[tuple[str, str, str, dict]] = []
+        made: set[str] = set()
+        if previous is not None:
+            now = {k for _, _, k in graph.edges(keys=True)}
+            before = {k: (u, v, d) for u, v, k, d in previous.edges(keys=True, data=True)}
+            made = now - set(before)
+            cut = [(u, v, k, d) for k, (u, v, d) in sorted(before.items()) if k not in now]
+        geometry = _edge_geometry(graph, pos, sizes, extra=[(u, v, k) for u, v, k, _ in cut])
+        if previous is not None:
+            hx, hy, ht = [], [], []
+            for k in sorted(made):
+                u, v = next((a, b) for a, b, key in graph.edges(keys=True) if key == k)
+                gx, gy = geometry[k]
+                hx += [*gx, None]
+                hy += [*gy, None]
+                note = f"made since phase '{chosen[col - 2]}'"
+                ht += [_edge_hover(graph, u, v, graph.edges[u, v, k], note)] * 3 + [None]
+            fig.add_trace(go.Scatter(
+                x=hx or [None], y=hy or [None], mode="lines", name="Tie made since the previous panel",
+                legendgroup="made", showlegend="made" not in shown, legendgrouptitle_text="Changes",
+                line=dict(color=_HIGHLIGHT, width=10), opacity=0.7, legendrank=1, hovertext=ht or None, hoverinfo="text",
+                meta={"role": "made", "phase": phase, "since": chosen[col - 2]}, **axes,
+            ))
+            cx, cy, ct, cs = [], [], [], []
+            for u, v, k, d in cut:
+                gx, gy = geometry[k]
+                note = f"cut: held in phase '{chosen[col - 2]}', not in '{phase}'"
+                cx += [*gx, None]
+                cy += [*gy, None]
+                ct += [_edge_hover(previous, u, v, d, note)] * 3 + [None]
+                cs += [0, 9, 0, 0]
+            fig.add_trace(go.Scatter(
+                x=cx or [None], y=cy or [None], mode="lines+markers", name="Tie cut since the previous panel",
+                legendgroup="cut", showlegend="cut" not in shown, legendrank=2,
+                line=dict(color=_CUT, width=1.5, dash="dot"),
+                marker=dict(symbol="x-thin", size=cs or 0, color=_CUT, line=dict(color=_CUT, width=2)),
+                hovertext=ct or None, hoverinfo="text", meta={"role": "cut", "phase": phase, "since": chosen[col - 2]},
+                **axes,
+            ))
+            shown.update({"made", "cut"})
+            summary.append(f"{chosen[col - 2]} → {phase}: {_count(len(made), 'tie')} made, {len(cut)} cut")
+        for trace in _edge_traces(graph, geometry, relations=network.relation_types(folder), shown=shown, axes=axes):
+            trace.meta = {**trace.meta, "phase": phase}
+            fig.add_trace(trace)
+        for trace in _node_traces(graph, pos, sizes, size_by, shown=shown, axes=axes, labels=True):
+            trace.meta = {**trace.meta, "phase": phase}
+            trace.textfont.size = 9
+            fig.add_trace(trace)
+        for shape in _group_shapes(graph, pos, f"x{suffix}", f"y{suffix}"):
+            fig.add_shape(shape)
+        previous = graph
+    alt = (
+        f"The actors' network in {len(chosen)} phases side by side ({', '.join(chosen)}), every actor at the "
+        f"same place in each panel. {'; '.join(summary) or 'No changes shown'}. Ties made since the previous "
+        "panel have a yellow halo; ties cut are grey dotted lines with a cross. The table lists every tie and "
+        "the phases it holds in."
+    )
+    meta = {"alt": alt, "builder": "phase_comparison_figure", "phases": chosen}
+    if folder is not None:
+        meta["folder"] = str(folder)
+    fig.update_layout(**_base_layout("Ties cut and made as the crisis unfolded", meta, width=None))
+    fig.update_layout(height=640, legend=dict(orientation="h", yanchor="top", y=-0.02, x=0, groupclick="toggleitem"),
+                      margin=dict(l=10, r=10, t=70, b=10))
+    _axis_style(fig, len(chosen), span=1.6)
+    return fig
+
+
+def ego_figure(
+    actor_id: str, phase: str, radius: int = 1, size_by: str = "degree", *, folder: str | Path | None = None
+) -> "go.Figure":
+    """Draw one actor's ego network: the actor in the middle, actors one tie away on the first ring, and so on.
+
+    Parameters
+    ----------
+    actor_id : str
+        An ``actor_id`` of ``actors.csv``.
+    phase : str
+        One of :data:`kzcourse.network.PHASES`.
+    radius : int
+        How many ties away to go (1, 2 or 3).
+    size_by : str
+        Centrality, within the ego network, that sets node size.
+
+    Examples
+    --------
+    >>> ego_figure("nobody", "crisis")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kzcourse.errors.ChoiceError: Unknown actor id 'nobody' (str)...
+    """
+    import plotly.graph_objects as go
+
+    _check_size_by(size_by)
+    graph = network.ego_graph(actor_id, phase, radius, folder=folder)
+    pos = _ego_layout(graph)
+    sizes = _sizes(graph, size_by)
+    axes = dict(xaxis="x", yaxis="y")
+    traces = _edge_traces(graph, _edge_geometry(graph, pos, sizes), relations=network.relation_types(folder),
+                          shown=set(), axes=axes)
+    traces += _node_traces(graph, pos, sizes, size_by, shown=set(), axes=axes, centre=actor_id)
+    name = graph.nodes[actor_id]["name"]
+    alt = _network_caption(graph, f"within {radius} tie{'s' if radius > 1 else ''} of {name}, phase '{phase}'")
+    alt = alt.replace("Actors sit in sectors by group", f"{name} is in the middle; rings show distance in ties")
+    meta = {"alt": alt, "builder": "ego_figure", "actor_id": actor_id, "phase": phase, "radius": radius}
+    if folder is not None:
+        meta["folder"] = str(folder)
+    fig = go.Figure(traces, layout=_base_layout(f"{name}'s ties: {network.PHASE_LABELS[phase]}", meta))
+    _axis_style(fig, span=1.4)
+    return fig
+
+
+# --------------------------------------------------------------------------- timeline
+def _events_in_window(folder: str | Path | None) -> "pd.DataFrame":
+    import pandas as pd
+
+    events = data.load("events", folder)
+    places = data.load("places", folder).set_index("place_id")["name"]
+    actors = data.load("actors", folder).set_index("actor_id")["name"]
+    first, last = pd.Timestamp(2022, 1, 1), pd.Timestamp(2022, 1, 19)
+    events = events[(events["event_date"] >= first) & (events["event_date"] <= last)]
+    events = events.sort_values(["event_date", "event_id"], kind="stable").reset_index(drop=True)
+    events["place"] = [places.get(p, p) for p in events["place_id"]]
+    events["actors"] = [
+        actors.get(a, a) + (f" → {actors.get(b, b)}" if b else "") for a, b in zip(events["actor1"], events["actor2"])
+    ]
+    return events
+
+
+def timeline_table(*, folder: str | Path | None = None) -> "pd.DataFrame":
+    """Return the events of 1-19 January 2022 as a readable table: the timeline's text alternative.
+
+    >>> list(timeline_table().columns)
+    ['event_id', 'date', 'phase', 'event_type', 'sub_event_type', 'place', 'actors', 'fatalities', 'notes', 'citation']
+    """
+    import pandas as pd
+
+    events = _events_in_window(folder)
+    readable = network._citation_labeller(folder)
+    phase_of = [next(p for p in network.PHASES if network.overlaps_phase(d.date(), d.date(), p)) for d in events["event_date"]]
+    columns = ["event_id", "date", "phase", "event_type", "sub_event_type", "place", "actors", "fatalities", "notes", "citation"]
+    return pd.DataFrame(
+        {
+            "event_id": events["event_id"], "date": [d.date().isoformat() for d in events["event_date"]],
+            "phase": phase_of, "event_type": events["event_type"], "sub_event_type": events["sub_event_type"],
+            "place": events["place"], "actors": events["actors"], "fatalities": events["fatalities"],
+            "notes": events["notes"], "citation": [readable(c) for c in events["cite"]],
+        },
+        columns=columns,
+    )
+
+
+def timeline_figure(y: str = "event_type", *, folder: str | Path | None = None) -> "go.Figure":
+    """Draw the events of 1-19 January 2022 on a timeline, with the phases shaded.
+
+    Parameters
+    ----------
+    y : str
+        What the rows are: ``'event_type'`` (ACLED event type) or ``'place'``.
+    folder : str or Path, optional
+        A folder holding a copy of the data files; by default the packaged data.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One marker trace per ACLED event type (colour from
+        :data:`kzcourse._style.EVENT_TYPE_COLOURS` and a shape per type), events of
+        the same day and row stacked, hover with notes and citation, and the three
+        phases of :data:`kzcourse.network.PHASES` as shaded bands.
+
+    Examples
+    --------
+    >>> fig = timeline_figure()
+    >>> [s.name for s in fig.layout.shapes if s.type == "rect"]
+    ['phase:before', 'phase:crisis', 'phase:after']
+    >>> timeline_figure(y="city")
+    Traceback (most recent call last):
+    ...
+    kzcourse.errors.ChoiceError: Unknown timeline axis 'city' (str). Valid choices: 'event_type', 'place'.
+    """
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    check_choice(y, TIMELINE_AXES, what="timeline axis")
+    events = _events_in_window(folder)
+    table = timeline_table(folder=folder)
+    if y == "event_type":
+        rows = [t for t in EVENT_TYPE_COLOURS if t in set(events["event_type"])]
+        rows += sorted(set(events["event_type"]) - set(rows))
+    else:
+        rows = list(dict.fromkeys(events["place"]))  # first-seen order: by date
+    row_of = {r: i for i, r in enumerate(rows)}
+    ys: list[float] = []
+    counts = events.groupby([events["event_date"], events[y]], sort=False).size()
+    seen: dict[tuple, int] = {}
+    for date, key in zip(events["event_date"], events[y]):
+        m = int(counts[(date, key)])
+        k = seen.get((date, key), 0)
+        seen[(date, key)] = k + 1
+        step = min(0.2, 0.8 / m)
+        ys.append(row_of[key] - (k - (m - 1) / 2) * step)
+    events["y"] = ys
+    traces = []
+    for etype in [t for t in EVENT_TYPE_COLOURS if t in set(events["event_type"])] + sorted(set(events["event_type"]) - set(EVENT_TYPE_COLOURS)):
+        sel = events["event_type"] == etype
+        hovers = []
+        for (_, e), (_, t) in zip(events[sel].iterrows(), table[sel.to_numpy()].iterrows()):
+            lines = [f"<b>{e['event_date']:%d %b %Y} · {html.escape(etype)}</b> ({html.escape(e['sub_event_type'])})",
+                     f"{html.escape(e['place'])} · {html.escape(e['actors'])}"]
+            if not pd.isna(e["fatalities"]):
+                lines.append(f"Fatalities reported: {e['fatalities']}")
+            lines += textwrap.wrap(html.escape(e["notes"]), 70)
+            lines += textwrap.wrap("Source: " + html.escape(t["citation"]), 70)
+            lines.append(f"<i>{e['event_id']}</i>")
+            hovers.append("<br>".join(lines))
+        colour = EVENT_TYPE_COLOURS.get(etype, _O["black"])
+        symbol = EVENT_TYPE_SYMBOLS.get(etype, "circle")
+        traces.append(go.Scatter(
+            x=[d.date().isoformat() for d in events.loc[sel, "event_date"]], y=list(events.loc[sel, "y"]),
+            mode="markers", name=etype, customdata=list(events.loc[sel, "event_id"]),
+            marker=dict(color=colour, symbol=symbol, size=13, line=dict(color="white" if "open" not in symbol else colour, width=1)),
+            hovertext=hovers, hoverinfo="text", meta={"role": "events", "event_type": etype},
+        ))
+    shapes = []
+    annotations = []
+    bands = {"before": ("2021-12-31 12:00", "2022-01-04 12:00", "#F2F2F2"),
+             "crisis": ("2022-01-04 12:00", "2022-01-19 12:00", "#DEDEDE"),
+             "after": ("2022-01-19 12:00", "2022-01-21 12:00", "#F2F2F2")}
+    for phase, (x0, x1, fill) in bands.items():
+        shapes.append(dict(type="rect", name=f"phase:{phase}", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1,
+                           fillcolor=fill, line=dict(width=0), layer="below"))
+        annotations.append(dict(xref="x", yref="paper", x=x0, y=1.0, xanchor="left", yanchor="bottom",
+                                text=f"<b>{phase}</b>", showarrow=False, font=dict(size=11, color="#444444")))
+    for x in ("2022-01-04 12:00", "2022-01-19 12:00"):
+        shapes.append(dict(type="line", name="phase boundary", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1,
+                           line=dict(color="#666666", width=1, dash="dash"), layer="below"))
+    per_type = events["event_type"].value_counts()
+    alt = (
+        f"Timeline of {len(events)} events from 1 to 19 January 2022, one row per "
+        f"{'ACLED event type' if y == 'event_type' else 'place'}, coloured and shaped by event type "
+        f"({', '.join(f'{t}: {per_type[t]}' for t in per_type.index) or 'no events yet'}). Shaded bands mark the "
+        "phases: before (to 4 January), crisis (5-19 January) and after. The table of events (with citations) is "
+        "the text alternative."
+    )
+    meta = {"alt": alt, "builder": "timeline_figure", "y": y}
+    if folder is not None:
+        meta["folder"] = str(folder)
+    layout = _base_layout("Events of 1-19 January 2022", meta, shapes=shapes, annotations=annotations)
+    layout.update(height=max(360, 120 + 55 * len(rows)), margin=dict(l=10, r=10, t=80, b=40))
+    fig = go.Figure(traces, layout=layout)
+    fig.update_xaxes(type="date", range=["2021-12-31 12:00", "2022-01-21 12:00"], dtick=86400000,
+                     tickformat="%d %b", showgrid=False, linecolor="#444444", title_text="Date (January 2022)")
+    fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=rows, range=[len(rows) - 0.5, -0.5],
+                     showgrid=True, gridcolor="#E5E5E5", zeroline=False, automargin=True)
+    return fig
+
+
+# --------------------------------------------------------------------------- text alternatives and export
+def describe(fig: "go.Figure") -> tuple[str, "pd.DataFrame"]:
+    """Return the text alternative of a kzcourse figure: its caption and the table behind it.
+
+    Network figures give the table of their ties (:func:`kzcourse.network.edge_table`),
+    the phase comparison every tie with one yes/no column per phase, the timeline
+    the table of events (:func:`timeline_table`).
+
+    Raises
+    ------
+    kzcourse.errors.ChoiceError
+        If ``fig`` was not made by a kzcourse builder.
+
+    Examples
+    --------
+    >>> caption, table = describe(timeline_figure())
+    >>> caption.startswith("Timeline of")
+    True
+    """
+    import pandas as pd
+
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    builders = ("network_figure", "phase_comparison_figure", "ego_figure", "timeline_figure")
+    check_choice(meta.get("builder"), builders, what="figure builder",
+                 hint="describe() works on figures made by kzcourse.charts builders.")
+    folder = meta.get("folder")
+    if meta["builder"] == "network_figure":
+        table = network.edge_table(network.actor_graph(meta["phase"], meta.get("relations"), folder=folder))
+    elif meta["builder"] == "ego_figure":
+        table = network.edge_table(network.ego_graph(meta["actor_id"], meta["phase"], meta["radius"], folder=folder))
+    elif meta["builder"] == "timeline_figure":
+        table = timeline_table(folder=folder)
+    else:
+        parts = {p: network.edge_table(network.actor_graph(p, folder=folder)) for p in meta["phases"]}
+        table = pd.concat(parts.values(), ignore_index=True).drop_duplicates("relation_id")
+        table = table.sort_values("relation_id", kind="stable").reset_index(drop=True)
+        for p, part in parts.items():
+            table[p] = table["relation_id"].isin(part["relation_id"])
+    return meta["alt"], table
+
+
+def to_html(fig: "go.Figure", path: str | Path) -> Path:
+    """Write ``fig`` to a self-contained HTML page: plotly.js inlined, caption and data table included.
+
+    The page needs no network access (no CDN), so it opens offline and can be
+    handed out as a file.
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+        A figure from one of this module's builders.
+    path : str or Path
+        Where to write the ``.html`` file; its folder must exist.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = to_html(timeline_figure(), pathlib.Path(tempfile.mkdtemp()) / "timeline.html")
+    >>> text = out.read_text(encoding="utf-8")
+    >>> '<script src="http' in text, "<figcaption>" in text   # plotly.js is inline, not from a CDN
+    (False, True)
+    """
+    import plotly.io as pio
+
+    caption, table = describe(fig)
+    builder = fig.layout.meta["builder"]
+    div = pio.to_html(fig, include_plotlyjs=True, full_html=False, div_id=f"kzcourse-{builder}",
+                      config={"displaylogo": False, "responsive": True})
+    page = (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<title>{html.escape(fig.layout.title.text or builder)}</title>\n"
+        "<style>body{font-family:Arial,Helvetica,sans-serif;margin:1em;} figcaption{max-width:60em;margin:.5em 0;}"
+        " table{border-collapse:collapse;font-size:0.85em;} td,th{border:1px solid #ccc;padding:2px 6px;}</style>\n"
+        "</head>\n<body>\n<figure>\n" + div + f"\n<figcaption>{html.escape(caption)}</figcaption>\n</figure>\n"
+        "<details>\n<summary>Data table (text alternative)</summary>\n"
+        + table.to_html(index=False, escape=True, border=0, na_rep="")
+        + "\n</details>\n</body>\n</html>\n"
+    )
+    path = Path(path)
+    path.write_text(page, encoding="utf-8")
+    return path
