@@ -117,24 +117,30 @@ def _check_size_by(size_by: Any) -> str:
 
 
 def short_label(name: str) -> str:
-    """Return the short label a chart writes next to an actor.
+    """Return the short label a chart writes next to an actor (the hover shows the full name).
+
+    An acronym in brackets stands for the name; other bracketed words are dropped;
+    names longer than 30 characters become the initials of their capitalised words.
 
     >>> short_label("National Security Committee (KNB)")
     'KNB'
+    >>> short_label("National Defense University (US)")
+    'National Defense University'
     >>> short_label("Collective Security Treaty Organization")
     'CSTO'
     >>> short_label("Protesters")
     'Protesters'
     """
-    if "(" in name and name.endswith(")"):
-        return name[name.rindex("(") + 1:-1]
-    if len(name) <= 18:
-        return name
-    words = name.split()
-    capitals = [w for w in words if w[:1].isupper()]
-    if len(capitals) >= 3 and all(len(w) > 3 or w[:1].isupper() for w in words):
-        return "".join(w[0] for w in capitals)
-    return words[-1]
+    base = name
+    if "(" in name and name.rstrip().endswith(")"):
+        inside = name[name.rindex("(") + 1:name.rstrip().rindex(")")]
+        if len(inside) >= 3 and inside.isalpha() and inside.isupper():
+            return inside
+        base = name[:name.rindex("(")].strip()
+    if len(base) <= 30:
+        return base
+    capitals = [w for w in base.split() if w[:1].isupper()]
+    return "".join(w[0] for w in capitals) if len(capitals) >= 3 else base
 
 
 def _person_label(name: str, kind: str) -> str:
@@ -360,7 +366,7 @@ def _base_layout(title: str, meta: dict[str, Any], **extra: Any) -> dict[str, An
         title=dict(text=title, x=0.01, xanchor="left"), meta=meta, height=_HEIGHT, font=_FONT,
         template=None, paper_bgcolor="white", plot_bgcolor="white", hovermode="closest",
         hoverlabel=dict(bgcolor="white", font=dict(size=12), align="left"),
-        legend=dict(groupclick="toggleitem", itemsizing="constant", tracegroupgap=12),
+        legend=dict(groupclick="toggleitem", itemsizing="constant", tracegroupgap=3),
         margin=dict(l=10, r=10, t=60, b=10), **extra,
     )
 
@@ -683,11 +689,12 @@ def timeline_figure(y: str = "event_type", *, folder: str | Path | None = None) 
     ys: list[float] = []
     counts = events.groupby([events["event_date"], events[y]], sort=False).size()
     seen: dict[tuple, int] = {}
+    most = int(counts.max()) if len(counts) else 1
+    step = min(0.25, 0.85 / most)  # the same spacing everywhere; rows grow with the tallest stack
     for date, key in zip(events["event_date"], events[y]):
         m = int(counts[(date, key)])
         k = seen.get((date, key), 0)
         seen[(date, key)] = k + 1
-        step = min(0.2, 0.8 / m)
         ys.append(row_of[key] - (k - (m - 1) / 2) * step)
     events["y"] = ys
     traces = []
@@ -736,7 +743,7 @@ def timeline_figure(y: str = "event_type", *, folder: str | Path | None = None) 
     if folder is not None:
         meta["folder"] = str(folder)
     layout = _base_layout("Events of 1-19 January 2022", meta, shapes=shapes, annotations=annotations)
-    layout.update(height=max(360, 120 + 55 * len(rows)), margin=dict(l=10, r=10, t=80, b=40))
+    layout.update(height=max(360, 140 + max(55, 16 * most) * len(rows)), margin=dict(l=10, r=10, t=80, b=40))
     fig = go.Figure(traces, layout=layout)
     fig.update_xaxes(type="date", range=["2021-12-31 12:00", "2022-01-21 12:00"], dtick=86400000,
                      tickformat="%d %b", showgrid=False, linecolor="#444444", title_text="Date (January 2022)")

@@ -1,0 +1,248 @@
+"""Explorer widgets: a pure view function for each explorer, plus thin ipywidgets wiring.
+
+Each explorer has two parts. The *view* is a pure function from parameters to an
+object (a folium map, a figure) and is where the logic and the tests live. The
+*explorer* builds ipywidgets controls and redraws the view when one changes;
+it holds no logic of its own.
+
+>>> from kzcourse import explore
+>>> m = explore.almaty_view(day=6, layers=["city", "sites"])
+>>> type(m).__name__
+'Map'
+"""
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import folium
+    import ipywidgets
+
+
+# =========================================================================== Almaty map explorer
+# (kzcourse.maps; issue 3 "Maps")
+
+def almaty_view(
+    day: Any = 19,
+    layers: Iterable[str] | str | None = None,
+    event_types: Iterable[str] | str | None = None,
+    *,
+    offline: bool = False,
+    folder: str | Path | None = None,
+) -> "folium.Map":
+    """The Almaty map for one day, set of layers and set of event types (a pure function).
+
+    Parameters
+    ----------
+    day : int, str or datetime.date, default 19
+        Show the state up to this day of January 2022 (1-19).
+    layers : str or list of str, optional
+        Any of :data:`kzcourse.maps.LAYERS`; ``None`` means all.
+    event_types : str or list of str, optional
+        ACLED event types; ``None`` means all.
+    offline : bool, default False
+        Inline Leaflet and draw no tiles (see :mod:`kzcourse.maps`).
+    folder : str or Path, optional
+        A folder with a copy of the data files.
+
+    Returns
+    -------
+    folium.Map
+        The same map as ``kzcourse.maps.almaty_map(day, offline, layers, event_types)``.
+
+    Examples
+    --------
+    >>> almaty_view(day=20)
+    Traceback (most recent call last):
+    ...
+    kzcourse.errors.ChoiceError: Day 20 (int) is outside the period the course covers: expected a day from 2022-01-01 to 2022-01-19 (an integer 1-19, an ISO date string such as '2022-01-05', or a datetime.date).
+    """
+    from kzcourse import maps
+
+    return maps.almaty_map(day=day, offline=offline, layers=layers, event_types=event_types, folder=folder)
+
+
+def _map_html(m: "folium.Map") -> str:
+    """The map as a self-contained iframe, as a notebook would show it."""
+    return m._repr_html_()
+
+
+def almaty_explorer(*, offline: bool = False, folder: str | Path | None = None) -> "ipywidgets.VBox":
+    """An ipywidgets explorer of the Almaty map: a day slider, layers and event types.
+
+    Moving the slider or changing a selection redraws the map (via
+    :func:`almaty_view`). The controls are reachable as attributes of the
+    returned box: ``.day`` (IntSlider 1-19), ``.layers`` and ``.event_types``
+    (SelectMultiple), ``.view`` (HTML showing the map) and ``.caption`` (HTML
+    with the map's text alternative).
+
+    Parameters
+    ----------
+    offline : bool, default False
+        Build offline maps (no tiles, inlined Leaflet).
+    folder : str or Path, optional
+        A folder with a copy of the data files.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        Not displayed; show it in a notebook by making it a cell's last line.
+
+    Examples
+    --------
+    >>> w = almaty_explorer(offline=True)
+    >>> w.day.min, w.day.max, w.day.value
+    (1, 19, 19)
+    >>> w.day.value = 5  # the map below redraws
+    """
+    import ipywidgets as widgets
+
+    from kzcourse import maps
+
+    day = widgets.IntSlider(value=19, min=1, max=19, step=1, description="Day (Jan)", continuous_update=False)
+    layers = widgets.SelectMultiple(options=list(maps.LAYERS), value=list(maps.LAYERS), description="Layers", rows=len(maps.LAYERS))
+    types = maps._event_types()
+    event_types = widgets.SelectMultiple(options=types, value=types, description="Event types", rows=len(types))
+    view = widgets.HTML()
+    caption = widgets.HTML()
+
+    def redraw(_change: Any = None) -> None:
+        m = almaty_view(day.value, list(layers.value), list(event_types.value), offline=offline, folder=folder)
+        view.value = _map_html(m)
+        caption.value = f"<p><em>{html.escape(maps.describe(m).caption)}</em></p>"
+
+    for control in (day, layers, event_types):
+        control.observe(redraw, names="value")
+    redraw()
+    box = widgets.VBox([widgets.HBox([day, layers, event_types]), caption, view])
+    box.day, box.layers, box.event_types, box.view, box.caption = day, layers, event_types, view, caption
+    return box
+
+
+# =========================================================================== network explorer
+# (reserved for issue "Networks": add the network explorer below this line)
+# (kzcourse.network, kzcourse.charts; issue 4 "Actor relationship charts and the crisis timeline")
+
+def ego_view(
+    actor_id: str, phase: str = "crisis", radius: int = 1, size_by: str = "degree",
+    *, folder: str | Path | None = None,
+) -> "plotly.graph_objects.Figure":
+    """One actor's ego network in one phase (a pure function).
+
+    Parameters
+    ----------
+    actor_id : str
+        An ``actor_id`` of ``kzcourse.data.load('actors')``.
+    phase : str, default 'crisis'
+        ``'before'``, ``'crisis'`` or ``'after'`` (see :data:`kzcourse.network.PHASES`).
+    radius : int, default 1
+        How many ties away from the actor to go (1, 2 or 3).
+    size_by : str, default 'degree'
+        Centrality that sets node size (:data:`kzcourse.network.CENTRALITIES`).
+    folder : str or Path, optional
+        A folder with a copy of the data files.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The same figure as ``kzcourse.charts.ego_figure(actor_id, phase, radius, size_by)``.
+
+    Examples
+    --------
+    >>> ego_view("no_such_actor")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kzcourse.errors.ChoiceError: Unknown actor id 'no_such_actor' (str)...
+    """
+    from kzcourse import charts
+
+    return charts.ego_figure(actor_id, phase, radius, size_by, folder=folder)
+
+
+def _figure_output(fig: "plotly.graph_objects.Figure") -> tuple[dict[str, Any], ...]:
+    """The outputs of an Output widget showing ``fig`` through plotly's JupyterLab renderer (works offline)."""
+    import plotly.io as pio
+
+    bundle = pio.renderers["plotly_mimetype"].to_mimebundle(fig.to_dict())
+    bundle["text/plain"] = fig.layout.meta.get("alt", "") if isinstance(fig.layout.meta, dict) else ""
+    return ({"output_type": "display_data", "data": bundle, "metadata": {}},)
+
+
+def ego_explorer(
+    actor_id: str | None = None, phase: str = "crisis", radius: int = 1, *, folder: str | Path | None = None
+) -> "ipywidgets.VBox":
+    """An ipywidgets explorer of ego networks: pick an actor, a phase and a radius.
+
+    Changing a control redraws the figure (via :func:`ego_view`). The controls are
+    reachable as attributes of the returned box: ``.actor`` (Dropdown of actors,
+    labelled by name), ``.phase`` (ToggleButtons), ``.radius`` (ToggleButtons 1-3),
+    ``.size_by`` (Dropdown of centralities), ``.view`` (Output showing the figure),
+    ``.caption`` (HTML with the figure's text alternative) and ``.figure`` (the
+    figure shown now).
+
+    Parameters
+    ----------
+    actor_id : str, optional
+        Actor to start with; by default the actor with most ties in ``phase``.
+    phase : str, default 'crisis'
+        Phase to start with.
+    radius : int, default 1
+        Radius to start with (1, 2 or 3).
+    folder : str or Path, optional
+        A folder with a copy of the data files.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        Not displayed; show it in a notebook by making it a cell's last line.
+
+    Examples
+    --------
+    >>> w = ego_explorer()
+    >>> w.phase.options
+    ('before', 'crisis', 'after')
+    >>> w.phase.value = "after"  # the figure below redraws
+    >>> w.figure.layout.meta["phase"]
+    'after'
+    """
+    import ipywidgets as widgets
+
+    from kzcourse import data, network
+
+    network.check_phase(phase)
+    actors = data.load("actors", folder)
+    options = sorted(zip(actors["name"], actors["actor_id"]), key=lambda pair: pair[0].lower())
+    if actor_id is None and options:
+        table = network.centrality_table(phase, folder=folder)
+        actor_id = str(table.index[0])
+    elif actor_id is not None:
+        network.check_actor(actor_id, folder=folder)
+    actor = widgets.Dropdown(options=options, value=actor_id, description="Actor")
+    phase_w = widgets.ToggleButtons(options=list(network.PHASES), value=phase, description="Phase",
+                                    tooltips=[network.PHASE_LABELS[p] for p in network.PHASES])
+    radius_w = widgets.ToggleButtons(options=[1, 2, 3], value=radius, description="Ties away",
+                                     style={"button_width": "3em"})
+    size_by = widgets.Dropdown(options=list(network.CENTRALITIES), value="degree", description="Size by")
+    view = widgets.Output()
+    caption = widgets.HTML()
+    box = widgets.VBox([widgets.HBox([actor, size_by]), widgets.HBox([phase_w, radius_w]), caption, view])
+
+    def redraw(_change: Any = None) -> None:
+        if actor.value is None:
+            box.figure = None
+            caption.value = "<p>The dataset has no actors yet.</p>"
+            view.outputs = ()
+            return
+        fig = ego_view(actor.value, phase_w.value, radius_w.value, size_by.value, folder=folder)
+        box.figure = fig
+        caption.value = f"<p><em>{html.escape(fig.layout.meta['alt'])}</em></p>"
+        view.outputs = _figure_output(fig)
+
+    for control in (actor, phase_w, radius_w, size_by):
+        control.observe(redraw, names="value")
+    box.actor, box.phase, box.radius, box.size_by, box.view, box.caption = actor, phase_w, radius_w, size_by, view, caption
+    redraw()
+    return box
