@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -109,6 +110,11 @@ _RANGE = 1.75  # half-width of the network axes, in layout units (the circle has
 _FONT = dict(family="Arial, Helvetica, sans-serif", size=12, color="#222222")
 _HIGHLIGHT = _O["yellow"]
 _CUT = "#8C8C8C"
+
+
+def _uid(*parts: str) -> str:
+    """A stable trace uid (plotly would otherwise make random ones in the browser), usable in CSS classes."""
+    return re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
 
 
 def _check_size_by(size_by: Any) -> str:
@@ -299,7 +305,8 @@ def _edge_traces(graph: "nx.MultiDiGraph", geometry: Mapping[str, tuple[list[flo
             legendgrouptitle_text="Ties (source → target)" if not shown else None,
             line=dict(color=colour, width=2, dash=dash),
             marker=dict(symbol="arrow", angleref="previous", size=sizes, color=colour, line=dict(width=0)),
-            hovertext=texts, hoverinfo="text", meta={"role": "edges", "relation": rel}, **axes,
+            hovertext=texts, hoverinfo="text", meta={"role": "edges", "relation": rel},
+            uid=_uid("edges", rel, axes["xaxis"]), **axes,
         ))
         shown.add(rel)
     return traces
@@ -347,7 +354,8 @@ def _node_traces(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float]
             text=texts, textposition=positions, textfont=dict(size=11),
             marker=dict(size=[sizes[n] for n in nodes], color=colour, symbol=symbols,
                         line=dict(color=["#000000" if n == centre else colour for n in nodes], width=widths)),
-            hovertext=hovers, hoverinfo="text", customdata=nodes, meta={"role": "nodes", "group": group}, **axes,
+            hovertext=hovers, hoverinfo="text", customdata=nodes, meta={"role": "nodes", "group": group},
+            uid=_uid("nodes", group, axes["xaxis"]), **axes,
         ))
         shown.add(group)
     return traces
@@ -516,7 +524,7 @@ def phase_comparison_figure(
                 x=hx or [None], y=hy or [None], mode="lines", name="Tie made since the previous panel",
                 legendgroup="made", showlegend="made" not in shown, legendgrouptitle_text="Changes",
                 line=dict(color=_HIGHLIGHT, width=10), opacity=0.7, legendrank=1, hovertext=ht or None, hoverinfo="text",
-                meta={"role": "made", "phase": phase, "since": chosen[col - 2]}, **axes,
+                meta={"role": "made", "phase": phase, "since": chosen[col - 2]}, uid=_uid("made", phase), **axes,
             ))
             cx, cy, ct, cs = [], [], [], []
             for u, v, k, d in cut:
@@ -531,7 +539,7 @@ def phase_comparison_figure(
                 legendgroup="cut", showlegend="cut" not in shown, legendrank=2,
                 line=dict(color=_CUT, width=1.5, dash="dot"),
                 marker=dict(symbol="x-thin", size=cs or 0, color=_CUT, line=dict(color=_CUT, width=2)),
-                hovertext=ct or None, hoverinfo="text", meta={"role": "cut", "phase": phase, "since": chosen[col - 2]},
+                hovertext=ct or None, hoverinfo="text", meta={"role": "cut", "phase": phase, "since": chosen[col - 2]}, uid=_uid("cut", phase),
                 **axes,
             ))
             shown.update({"made", "cut"})
@@ -716,7 +724,7 @@ def timeline_figure(y: str = "event_type", *, folder: str | Path | None = None) 
             x=[d.date().isoformat() for d in events.loc[sel, "event_date"]], y=list(events.loc[sel, "y"]),
             mode="markers", name=etype, customdata=list(events.loc[sel, "event_id"]),
             marker=dict(color=colour, symbol=symbol, size=13, line=dict(color="white" if "open" not in symbol else colour, width=1)),
-            hovertext=hovers, hoverinfo="text", meta={"role": "events", "event_type": etype},
+            hovertext=hovers, hoverinfo="text", meta={"role": "events", "event_type": etype}, uid=_uid("events", etype),
         ))
     shapes = []
     annotations = []
