@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
 BEGIN = "### BEGIN HIDDEN TESTS"
 END = "### END HIDDEN TESTS"
@@ -38,6 +38,7 @@ def hidden_lines(source: str) -> list[str]:
 class HideHiddenTestTracebacks(Preprocessor):
     """Replace tracebacks of cells with hidden tests by a one-line summary without test code."""
 
+    enabled = Bool(True, help="nbconvert runs a preprocessor only when it is enabled.").tag(config=True)
     redacted = Unicode(
         "A hidden test failed; its code is not shown. Check your answer against the question again.",
         help="What feedback shows instead of a message that would quote a hidden test.",
