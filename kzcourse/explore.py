@@ -246,3 +246,85 @@ def ego_explorer(
     box.actor, box.phase, box.radius, box.size_by, box.view, box.caption = actor, phase_w, radius_w, size_by, view, caption
     redraw()
     return box
+
+
+# =========================================================================== Article reader
+# (kzcourse.data; lesson 01 "The article as a source")
+
+
+def article_view(query: str = "", *, whole_word: bool = False) -> "pd.DataFrame":
+    """Return the paragraphs of the seed article that contain ``query`` (case-insensitive).
+
+    Parameters
+    ----------
+    query : str
+        Words to look for; an empty query returns every paragraph.
+    whole_word : bool
+        Match ``query`` only as a whole word ("said" but not "unsaid").
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``paragraph_id``, ``text`` and ``hits`` (how often the words occur), in article order.
+
+    Examples
+    --------
+    >>> list(article_view("Anceschi")["paragraph_id"])
+    ['P13', 'P36', 'P37']
+    >>> article_view(3)
+    Traceback (most recent call last):
+    ...
+    kzcourse.errors.InputTypeError: The search words should be a str, got 3 (int). Put them in quotes, e.g. article_view("Masimov").
+    """
+    import re
+
+    from kzcourse import data
+    from kzcourse._validate import describe
+    from kzcourse.errors import InputTypeError
+
+    if not isinstance(query, str):
+        raise InputTypeError(f"The search words should be a str, got {describe(query)}. Put them in quotes, e.g. article_view(\"Masimov\").")
+    paras = data.paragraphs()
+    pattern = re.escape(query.strip())
+    if whole_word and pattern:
+        pattern = rf"\b{pattern}\b"
+    hits = paras["text"].str.count(re.compile(pattern, re.IGNORECASE)) if pattern else paras["text"].str.len().clip(upper=0) + 1
+    out = paras.assign(hits=hits.astype(int))
+    return out.loc[out["hits"] > 0, ["paragraph_id", "text", "hits"]].reset_index(drop=True)
+
+
+def _article_html(query: str, whole_word: bool) -> str:
+    import re
+
+    table = article_view(query, whole_word=whole_word)
+    caption = f"{len(table)} paragraph(s) contain {query!r}." if query.strip() else "All paragraphs."
+    rows = []
+    for _, row in table.iterrows():
+        text = html.escape(row["text"])
+        if query.strip():
+            text = re.sub(f"({re.escape(html.escape(query.strip()))})", r"<mark>\1</mark>", text, flags=re.IGNORECASE)
+        rows.append(f"<tr><th scope='row' style='vertical-align:top;padding-right:8px'>{row['paragraph_id']}</th><td>{text}</td></tr>")
+    return f"<p role='status'>{html.escape(caption)}</p><table><caption class='sr-only'>{html.escape(caption)}</caption>{''.join(rows)}</table>"
+
+
+def article_reader(query: str = "") -> "ipywidgets.VBox":
+    """A search box over the seed article: type words, see the paragraphs (with ids) that hold them.
+
+    The view is :func:`article_view`; this function only wires widgets to it.
+
+    >>> w = article_reader("Putin")
+    >>> w.children[0].value
+    'Putin'
+    """
+    import ipywidgets as widgets
+
+    box = widgets.Text(value=query, description="Search", placeholder="e.g. Masimov, said, Russia", continuous_update=False)
+    whole = widgets.Checkbox(value=False, description="whole word only")
+    shown = widgets.HTML(value=_article_html(query, False))
+
+    def redraw(_change: Any = None) -> None:
+        shown.value = _article_html(box.value, whole.value)
+
+    box.observe(redraw, names="value")
+    whole.observe(redraw, names="value")
+    return widgets.VBox([box, whole, shown])

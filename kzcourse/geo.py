@@ -164,13 +164,13 @@ def geodesic_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return Geodesic.WGS84.Inverse(a[0], a[1], b[0], b[1], Geodesic.DISTANCE)["s12"] / 1000.0
 
 
-def _places() -> "pd.DataFrame":
+def _places(folder: str | Path | None = None) -> "pd.DataFrame":
     from kzcourse import data
 
-    return data.load("places")
+    return data.load("places", folder=folder)
 
 
-def place_location(place: PlaceLike) -> tuple[float, float]:
+def place_location(place: PlaceLike, *, folder: str | Path | None = None) -> tuple[float, float]:
     """Return ``(lat, lon)`` of a place_id, or check and return a ``(lat, lon)`` pair.
 
     Raises
@@ -186,7 +186,7 @@ def place_location(place: PlaceLike) -> tuple[float, float]:
     (43.238, 76.945)
     """
     if isinstance(place, str):
-        places = _places()
+        places = _places(folder)
         check_choice(place, list(places["place_id"]), what="place id", hint="See kzcourse.data.load('places').")
         row = places.loc[places["place_id"] == place].iloc[0]
         return float(row["lat"]), float(row["lon"])
@@ -202,7 +202,7 @@ def place_location(place: PlaceLike) -> tuple[float, float]:
     )
 
 
-def distance_km(place_a: PlaceLike, place_b: PlaceLike) -> float:
+def distance_km(place_a: PlaceLike, place_b: PlaceLike, *, folder: str | Path | None = None) -> float:
     """Geodesic distance in km between two places.
 
     Parameters
@@ -210,6 +210,8 @@ def distance_km(place_a: PlaceLike, place_b: PlaceLike) -> float:
     place_a, place_b : str or (float, float)
         A ``place_id`` from ``places.csv`` (e.g. ``'almaty'``, ``'moscow'``) or
         a ``(lat, lon)`` pair in decimal degrees.
+    folder : str or Path, optional
+        A folder with a copy of the data files (as for :func:`kzcourse.data.load`).
 
     Returns
     -------
@@ -231,10 +233,12 @@ def distance_km(place_a: PlaceLike, place_b: PlaceLike) -> float:
     ...
     kzcourse.errors.ChoiceError: Unknown place id 'almati' (str)...
     """
-    return geodesic_km(place_location(place_a), place_location(place_b))
+    return geodesic_km(place_location(place_a, folder=folder), place_location(place_b, folder=folder))
 
 
-def within_radius(place_id: str, km: float, *, include_self: bool = False) -> "pd.DataFrame":
+def within_radius(
+    place_id: str, km: float, *, include_self: bool = False, folder: str | Path | None = None
+) -> "pd.DataFrame":
     """Places of ``places.csv`` within ``km`` kilometres of a place, nearest first.
 
     Parameters
@@ -245,6 +249,8 @@ def within_radius(place_id: str, km: float, *, include_self: bool = False) -> "p
         Radius in kilometres (a positive number).
     include_self : bool, default False
         Whether to list the centre itself (at 0 km).
+    folder : str or Path, optional
+        A folder with a copy of the data files.
 
     Returns
     -------
@@ -272,8 +278,8 @@ def within_radius(place_id: str, km: float, *, include_self: bool = False) -> "p
     """
     if isinstance(km, bool) or not isinstance(km, (int, float)) or not km > 0 or math.isinf(km):
         raise InputTypeError(f"Radius {describe(km)} is not a positive number of kilometres: pass e.g. 2 or 2.5.")
-    centre = place_location(place_id)
-    places = _places()
+    centre = place_location(place_id, folder=folder)
+    places = _places(folder)
     places["distance_km"] = [geodesic_km(centre, (lat, lon)) for lat, lon in zip(places["lat"], places["lon"])]
     keep = places["distance_km"] <= km
     if not include_self:
