@@ -112,6 +112,11 @@ _HIGHLIGHT = _O["yellow"]
 _CUT = "#8C8C8C"
 
 
+def _wrap(text: str, width: int = 70) -> list[str]:
+    """Lines of hover text; words (and hyphenated words) are never split, so joining with spaces restores the text."""
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+
+
 def _uid(*parts: str) -> str:
     """A stable trace uid (plotly would otherwise make random ones in the browser), usable in CSS classes."""
     return re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
@@ -269,8 +274,8 @@ def _edge_hover(graph: "nx.MultiDiGraph", u: str, v: str, d: Mapping[str, Any], 
         f"{d['relation_id']} · {d['sign']} · {span}",
     ]
     if d.get("notes"):
-        lines += textwrap.wrap(html.escape(d["notes"]), 70)
-    lines += textwrap.wrap("Source: " + html.escape(d["readable"]), 70)
+        lines += _wrap(html.escape(d["notes"]))
+    lines += _wrap("Source: " + html.escape(d["readable"]))
     if note:
         lines.append(f"<i>{note}</i>")
     return "<br>".join(lines)
@@ -341,10 +346,10 @@ def _node_traces(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float]
                 positions.append("middle right" if x >= 0 else "middle left")
             row = table.loc[n]
             lines = [f"<b>{html.escape(d['name'])}</b>", f"{d['kind']} · {network.GROUP_LABELS.get(group, group)} · {d['country']}"]
-            lines += textwrap.wrap(html.escape(d["role"]), 70)
+            lines += _wrap(html.escape(d["role"]))
             lines.append(f"{row['degree']} ties ({row['out_degree']} out, {row['in_degree']} in) · "
                          f"betweenness {row['betweenness']:.3f}" if d["active"] else "no ties in this phase")
-            lines += textwrap.wrap("Source: " + html.escape(d["readable"]), 70)
+            lines += _wrap("Source: " + html.escape(d["readable"]))
             hovers.append("<br>".join(lines))
         colour = GROUP_COLOURS.get(group, _O["black"])
         traces.append(go.Scatter(
@@ -714,8 +719,8 @@ def timeline_figure(y: str = "event_type", *, folder: str | Path | None = None) 
                      f"{html.escape(e['place'])} · {html.escape(e['actors'])}"]
             if not pd.isna(e["fatalities"]):
                 lines.append(f"Fatalities reported: {e['fatalities']}")
-            lines += textwrap.wrap(html.escape(e["notes"]), 70)
-            lines += textwrap.wrap("Source: " + html.escape(t["citation"]), 70)
+            lines += _wrap(html.escape(e["notes"]))
+            lines += _wrap("Source: " + html.escape(t["citation"]))
             lines.append(f"<i>{e['event_id']}</i>")
             hovers.append("<br>".join(lines))
         colour = EVENT_TYPE_COLOURS.get(etype, _O["black"])

@@ -1,0 +1,234 @@
+"""Tests for kzcourse.charts: figure structure via fig.to_dict(), determinism, text alternatives, export.
+
+Expected nodes, ties and events are recomputed from the CSV files (tests/network_helpers.py).
+The browser test opens an exported figure in headless Chromium with every non-file request aborted.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from kzcourse import charts, network
+from kzcourse._style import EVENT_TYPE_COLOURS, OKABE_ITO
+from kzcourse.errors import ChoiceError
+from tests.network_helpers import expected_edges, expected_events, fixture_folder, rows
+
+
+@pytest.fixture(scope="module")
+def fixture() -> str:
+    return str(fixture_folder())
+
+
+@pytest.fixture(scope="module", params=["packaged", "fixture"])
+def folder(request, fixture):
+    return None if request.param == "packaged" else fixture
+
+
+def traces(fig, role):
+    return [t for t in fig.to_dict()["data"] if (t.get("meta") or {}).get("role") == role]
+
+
+def node_positions(fig, xaxis="x"):
+    out = {}
+    for t in traces(fig, "nodes"):
+        if t.get("xaxis", "x") == xaxis:
+            out.update({a: (x, y) for a, x, y in zip(t["customdata"], t["x"], t["y"])})
+    return out
+
+
+def edge_ids(trace):
+    return {m for text in trace["hovertext"] if text for m in re.findall(r"\bR\d{3}\b", text)}
+
+
+# --------------------------------------------------------------------------- network_figure
+@pytest.mark.parametrize("phase", list(network.PHASES))
+def test_network_figure_has_every_actor_once_and_one_edge_trace_per_relation_type(folder, phase):
+    fig = charts.network_figure(phase, folder=folder)
+    assert sorted(node_positions(fig)) == sorted(a["actor_id"] for a in rows(folder, "actors"))
+    edges = expected_edges(folder, phase)
+    edge_traces = traces(fig, "edges")
+    assert [t["name"] for t in edge_traces] == [r for r in network.relation_types(folder) if r in {e[2] for e in edges.values()}]
+    for t in edge_traces:
+        assert edge_ids(t) == {k for k, e in edges.items() if e[2] == t["name"]}
+        assert t["showlegend"] is True
+
+
+def test_edge_hover_gives_the_relation_and_its_citation(fixture):
+    fig = charts.network_figure("crisis", folder=fixture)
+    (dismissed,) = [t for t in traces(fig, "edges") if t["name"] == "dismissed"]
+    text = next(h for h in dismissed["hovertext"] if h and "R005" in h)
+    assert "Kassym-Jomart Tokayev dismissed Nursultan Nazarbayev" in text
+    assert "Source: seed article, paragraph P15" in text
+    (arrested,) = [t for t in traces(fig, "edges") if t["name"] == "arrested"]
+    assert any("Fixture Wire" in h for h in arrested["hovertext"] if h)
+
+
+def test_every_tie_is_cited_in_the_hover_text_of_the_packaged_figure():
+    fig = charts.network_figure("crisis")
+    hover = html.unescape(" ".join(h for t in traces(fig, "edges") for h in t["hovertext"] if h).replace("<br>", " "))
+    for _, _, d in network.actor_graph("crisis").edges(data=True):
+        assert d["relation_id"] in hover
+        assert f"Source: {d['readable']}" in hover
+
+
+def test_edges_differ_by_colour_and_dash_from_the_okabe_ito_palette_and_show_direction(fixture):
+    styles = [(t["line"]["color"], t["line"]["dash"]) for t in traces(charts.network_figure("crisis", folder=fixture), "edges")]
+    assert len(set(styles)) == len(styles)
+    assert {c for c, _ in styles} <= set(OKABE_ITO.values())
+    assert set(charts.RELATION_STYLES) == set(network.relation_types())
+    assert len(set(charts.RELATION_STYLES.values())) == len(charts.RELATION_STYLES)
+    for t in traces(charts.network_figure("crisis", folder=fixture), "edges"):
+        assert t["marker"]["symbol"] == "arrow" and t["marker"]["angleref"] == "previous"
+        assert t["marker"]["size"][2::4] == [11] * (len(t["x"]) // 4)  # an arrowhead at each target end
+
+
+def test_groups_have_their_own_sector_and_positions_do_not_change_between_phases_or_runs(folder):
+    first = charts.network_figure("before", folder=folder)
+    again = charts.network_figure("before", folder=folder)
+    assert first.to_json() == again.to_json()
+    assert node_positions(first) == node_positions(charts.network_figure("after", folder=folder))
+    groups = {a["actor_id"]: a["group"] for a in rows(folder, "actors")}
+    order = sorted(groups, key=lambda a: (network.GROUPS.index(groups[a]), a))
+    import math
+
+    angles = [(math.pi / 2 - math.atan2(node_positions(first)[a][1], node_positions(first)[a][0])) % (2 * math.pi)
+              for a in order]
+    assert angles == sorted(angles)  # clockwise from the top: group by group, then by id
+
+
+@pytest.mark.parametrize("size_by", list(network.CENTRALITIES))
+def test_node_size_follows_the_chosen_centrality(fixture, size_by):
+    fig = charts.network_figure("crisis", size_by=size_by, folder=fixture)
+    table = network.centrality_table("crisis", folder=fixture)
+    sizes = {a: s for t in traces(fig, "nodes") for a, s in zip(t["customdata"], t["marker"]["size"])}
+    top = table[size_by].max()
+    for a, s in sizes.items():
+        assert s == pytest.approx(12 + 26 * (table.loc[a, size_by] / top) ** 0.5)
+
+
+def test_legend_lists_relation_types_and_actor_groups(fixture):
+    fig = charts.network_figure("crisis", folder=fixture)
+    shown = [t["name"] for t in fig.to_dict()["data"] if t.get("showlegend")]
+    assert len(shown) == len(set(shown))
+    assert set(network.GROUP_LABELS[g] for g in {a["group"] for a in rows(fixture, "actors")}) <= set(shown)
+    assert "dismissed" in shown
+
+
+# --------------------------------------------------------------------------- phase comparison
+def test_phase_comparison_puts_each_actor_at_the_same_place_in_every_column(folder):
+    fig = charts.phase_comparison_figure(folder=folder)
+    layout = fig.to_dict()["layout"]
+    assert {"xaxis", "xaxis2", "xaxis3"} <= set(layout) and "xaxis4" not in layout
+    assert node_positions(fig, "x") == node_positions(fig, "x2") == node_positions(fig, "x3")
+    assert [a["text"] for a in layout["annotations"][:3]] == [network.PHASE_LABELS[p] for p in network.PHASES]
+
+
+def test_phase_comparison_marks_ties_made_and_cut(folder):
+    fig = charts.phase_comparison_figure(folder=folder)
+    for role, change in (("made", "made"), ("cut", "cut")):
+        marked = {t["meta"]["phase"]: edge_ids(t) if t.get("hovertext") else set() for t in traces(fig, role)}
+        assert set(marked) == {"crisis", "after"}
+        for a, b in (("before", "crisis"), ("crisis", "after")):
+            ea, eb = expected_edges(folder, a), expected_edges(folder, b)
+            assert marked[b] == (set(eb) - set(ea) if change == "made" else set(ea) - set(eb))
+
+
+def test_phase_comparison_legend_entries_are_not_repeated(fixture):
+    shown = [t["name"] for t in charts.phase_comparison_figure(folder=fixture).to_dict()["data"] if t.get("showlegend")]
+    assert len(shown) == len(set(shown))
+    assert {"Tie made since the previous panel", "Tie cut since the previous panel"} <= set(shown)
+
+
+# --------------------------------------------------------------------------- timeline
+def test_timeline_shows_each_event_of_1_to_19_january_once(folder):
+    fig = charts.timeline_figure(folder=folder)
+    events = expected_events(folder)
+    shown = [e for t in traces(fig, "events") for e in t["customdata"]]
+    assert sorted(shown) == sorted(e["event_id"] for e in events)
+    for t in traces(fig, "events"):
+        assert t["marker"]["color"] == EVENT_TYPE_COLOURS[t["name"]]
+        assert t["marker"]["symbol"] == charts.EVENT_TYPE_SYMBOLS[t["name"]]
+        by_id = {e["event_id"]: e for e in events}
+        assert {by_id[e]["event_type"] for e in t["customdata"]} == {t["name"]}
+        for e, x in zip(t["customdata"], t["x"]):
+            assert x == by_id[e]["event_date"]
+
+
+def test_timeline_shades_the_three_phases_and_cites_in_hover(fixture):
+    fig = charts.timeline_figure(folder=fixture)
+    rects = [s for s in fig.to_dict()["layout"]["shapes"] if s["type"] == "rect"]
+    assert [s["name"] for s in rects] == ["phase:before", "phase:crisis", "phase:after"]
+    assert rects[1]["x0"] < "2022-01-05" < rects[1]["x1"] and rects[1]["x0"] > "2022-01-04"
+    hover = " ".join(h for t in traces(fig, "events") for h in t["hovertext"])
+    assert "Fixture Wire" in hover and "Airport seized." in hover and "KAZ001" not in hover
+
+
+def test_timeline_by_place(fixture):
+    fig = charts.timeline_figure(y="place", folder=fixture)
+    ticks = fig.to_dict()["layout"]["yaxis"]["ticktext"]
+    assert ticks == ["Zhanaozen", "Almaty", "Nur-Sultan", "Almaty airport"]  # in order of first event
+
+
+# --------------------------------------------------------------------------- text alternatives, export
+def test_describe_gives_caption_and_the_table_behind_each_figure(fixture):
+    caption, table = charts.describe(charts.network_figure("after", folder=fixture))
+    assert caption.startswith("Network of actors, phase 'after'")
+    assert list(table["relation_id"]) == sorted(expected_edges(fixture, "after"))
+    caption, table = charts.describe(charts.timeline_figure(folder=fixture))
+    assert "8 events" in caption
+    assert sorted(table["event_id"]) == sorted(e["event_id"] for e in expected_events(fixture))
+    caption, table = charts.describe(charts.phase_comparison_figure(folder=fixture))
+    assert set(table.columns) >= {"before", "crisis", "after"}
+    assert set(table.loc[table["before"], "relation_id"]) == set(expected_edges(fixture, "before"))
+    caption, table = charts.describe(charts.ego_figure("masimov", "crisis", folder=fixture))
+    assert "Karim Masimov is in the middle" in caption and len(table) == 7  # R001-R007 join Masimov, Nazarbayev, Tokayev and the KNB
+
+
+def test_describe_rejects_foreign_figures():
+    import plotly.graph_objects as go
+
+    with pytest.raises(ChoiceError, match=r"Unknown figure builder None.*kzcourse\.charts builders"):
+        charts.describe(go.Figure())
+
+
+def test_to_html_inlines_plotly_and_includes_caption_and_table(tmp_path, fixture):
+    path = charts.to_html(charts.network_figure("crisis", folder=fixture), tmp_path / "net.html")
+    text = path.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", text)
+    assert "Plotly.newPlot" in text and len(text) > 1_000_000  # plotly.js is inside
+    assert "<figcaption>Network of actors" in text and "<td>R005</td>" in text
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: charts.network_figure("Crisis"), r"Unknown phase 'Crisis' \(str\)\. Did you mean 'crisis'\?"),
+        (lambda: charts.network_figure("crisis", size_by="closeness"), r"Unknown centrality 'closeness' \(str\)\..*'betweenness', 'degree', 'in_degree', 'out_degree'"),
+        (lambda: charts.network_figure("crisis", relations=["leads", "lead"]), r"Unknown relation type 'lead' \(str\)\. Did you mean 'leads'\?"),
+        (lambda: charts.phase_comparison_figure(["before", "aftre"]), r"Unknown phase 'aftre'"),
+        (lambda: charts.ego_figure("putn", "crisis"), r"Unknown actor id 'putn' \(str\)\. Did you mean 'putin'\?"),
+        (lambda: charts.timeline_figure(y="day"), r"Unknown timeline axis 'day' \(str\)\. Valid choices: 'event_type', 'place'\."),
+    ],
+)
+def test_bad_input_raises_choice_error_listing_choices(call, match):
+    with pytest.raises(ChoiceError, match=match):
+        call()
+
+
+# --------------------------------------------------------------------------- real browser
+@pytest.mark.browser
+def test_exported_network_draws_every_node_offline_in_chromium(browser_page, tmp_path):
+    """Open the exported figure with all non-file requests blocked: nodes drawn, no page errors."""
+    fig = charts.network_figure("crisis")
+    n_actors = len(rows(None, "actors"))
+    path = charts.to_html(fig, tmp_path / "network.html")
+    browser_page.goto(path.as_uri(), wait_until="load")
+    browser_page.wait_for_selector(".scatterlayer")
+    drawn = browser_page.eval_on_selector_all(".scatterlayer .trace[class*='tracenodes-'] .point", "els => els.length")
+    assert drawn == n_actors
+    labels = browser_page.eval_on_selector_all(".scatterlayer .trace[class*='tracenodes-'] .textpoint", "els => els.length")
+    assert labels == n_actors
+    assert browser_page.kz_errors == []
+    assert browser_page.kz_blocked == []
