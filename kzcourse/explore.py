@@ -211,8 +211,10 @@ def ego_explorer(
     import ipywidgets as widgets
 
     from kzcourse import data, network
+    from kzcourse._validate import check_choice
 
     network.check_phase(phase)
+    check_choice(radius, (1, 2, 3), what="radius")
     actors = data.load("actors", folder)
     options = sorted(zip(actors["name"], actors["actor_id"]), key=lambda pair: pair[0].lower())
     if actor_id is None and options:
