@@ -291,3 +291,25 @@ def test_wheel_ships_the_article_and_tables(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True, capture_output=True, text=True)
     n_paras, n_rows = out.stdout.split()
     assert int(n_paras) == 38 and int(n_rows) == sum(data.validate().values())
+
+
+def test_every_vocabulary_value_is_documented():
+    """Each allowed value of each field has a plain-language meaning in datapackage.json (x-vocabulary)."""
+    import json
+
+    package = json.loads((data.data_dir() / "datapackage.json").read_text(encoding="utf-8"))
+    for res in package["resources"]:
+        for f in res["schema"]["fields"]:
+            enum = f.get("constraints", {}).get("enum")
+            if enum:
+                assert sorted(map(str, enum)) == sorted(f.get("x-vocabulary", {})), (res["name"], f["name"])
+
+
+def test_data_dictionary_is_current():
+    """docs/data-dictionary.md is rebuilt from the schema (python scripts/build_data_dictionary.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_dd", ROOT / "scripts" / "build_data_dictionary.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (ROOT / "docs" / "data-dictionary.md").read_text(encoding="utf-8") == module.render()
