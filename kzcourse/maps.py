@@ -58,6 +58,7 @@ __all__ = [
     "MapDescription",
     "almaty_map",
     "border_map",
+    "alliance_force",
     "contingents",
     "describe",
     "protest_spread",
@@ -917,47 +918,90 @@ def troop_number(text: str) -> int | None:
 def contingents(*, folder: str | Path | None = None) -> "pd.DataFrame":
     """The foreign contingents sent to Kazakhstan, as the dataset records them.
 
-    Read from ``relations.csv``: every ``sent-troops-to`` tie whose source is a
-    state (``actors.kind == 'state'``), with the troop count taken from the
-    tie's ``notes`` (see :func:`troop_number`) and the tie's citations.
-    Nothing is typed in here: an empty dataset gives an empty table.
+    A contingent is a ``sent-troops-to`` tie in ``relations.csv`` whose source is
+    a state (``actors.kind == 'state'``). Its size is the first troop count (see
+    :func:`troop_number`) written in the tie's ``notes``; failing that, in the
+    notes of the earliest event of 1-19 January whose ``actor1`` is that state
+    and whose place lies in that state (an announcement made at home; an event
+    in Kazakhstan may give the size of the whole force instead).
+    ``basis`` is the note the number was read from and ``basis_cite`` its
+    citations. Nothing is typed in here: an empty dataset gives an empty table.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``actor_id``, ``country`` (ISO alpha-3), ``name``, ``troops``
-        (nullable Int64; missing when the notes give no number), ``notes``,
-        ``cite``, ``valid_from``.
+        (nullable Int64; missing when no note gives a number), ``basis``,
+        ``basis_cite``, ``basis_id`` (relation_id or event_id), ``notes`` and
+        ``cite`` (of the tie), ``valid_from``; largest contingent first.
 
     Examples
     --------
-    >>> list(contingents().columns)[:3]
-    ['actor_id', 'country', 'name']
+    >>> list(contingents().columns)[:4]
+    ['actor_id', 'country', 'name', 'troops']
     """
     import pandas as pd
 
     actors = _load("actors", folder).set_index("actor_id")
     relations = _load("relations", folder)
+    events = _load("events", folder)
+    events = events.loc[(events["event_date"] >= pd.Timestamp(FIRST_DAY)) & (events["event_date"] <= pd.Timestamp(LAST_DAY))]
+    events = events.sort_values(["event_date", "event_id"], kind="stable")
+    country = dict(zip(_load("places", folder)["place_id"], _load("places", folder)["country"]))
     sent = relations.loc[relations["relation"] == "sent-troops-to"]
     rows = []
     for r in sent.itertuples():
         actor = actors.loc[r.source]
         if actor["kind"] != "state":
             continue
+        troops, basis, basis_cite, basis_id = troop_number(r.notes), r.notes, r.cite, r.relation_id
+        if troops is None:
+            # Only announcements made at home (an event placed in the sending country): an event in
+            # Kazakhstan may give the size of the whole force, which is not this country's number.
+            home = events.loc[(events["actor1"] == r.source) & events["place_id"].map(country.get).eq(actor["country"])]
+            for e in home.itertuples():
+                if troop_number(e.notes) is not None:
+                    troops, basis, basis_cite, basis_id = troop_number(e.notes), e.notes, e.cite, e.event_id
+                    break
         rows.append(
             {
                 "actor_id": r.source,
                 "country": actor["country"],
                 "name": actor["name"],
-                "troops": troop_number(r.notes),
+                "troops": troops,
+                "basis": basis if troops is not None else "",
+                "basis_cite": basis_cite if troops is not None else "",
+                "basis_id": basis_id if troops is not None else "",
                 "notes": r.notes,
                 "cite": r.cite,
                 "valid_from": r.valid_from,
             }
         )
-    out = pd.DataFrame(rows, columns=["actor_id", "country", "name", "troops", "notes", "cite", "valid_from"])
+    columns = ["actor_id", "country", "name", "troops", "basis", "basis_cite", "basis_id", "notes", "cite", "valid_from"]
+    out = pd.DataFrame(rows, columns=columns)
     out["troops"] = pd.array(out["troops"].tolist(), dtype="Int64")
     return out.sort_values(["troops", "country"], ascending=[False, True], na_position="last").reset_index(drop=True)
+
+
+def alliance_force(*, folder: str | Path | None = None) -> "pd.DataFrame":
+    """The ``sent-troops-to`` ties of alliances (e.g. the CSTO as a whole), with the size their notes give.
+
+    >>> list(alliance_force().columns)
+    ['actor_id', 'name', 'troops', 'notes', 'cite']
+    """
+    import pandas as pd
+
+    actors = _load("actors", folder).set_index("actor_id")
+    relations = _load("relations", folder)
+    sent = relations.loc[relations["relation"] == "sent-troops-to"]
+    rows = [
+        {"actor_id": r.source, "name": actors.loc[r.source, "name"], "troops": troop_number(r.notes), "notes": r.notes, "cite": r.cite}
+        for r in sent.itertuples()
+        if actors.loc[r.source, "kind"] == "alliance"
+    ]
+    out = pd.DataFrame(rows, columns=["actor_id", "name", "troops", "notes", "cite"])
+    out["troops"] = pd.array(out["troops"].tolist(), dtype="Int64")
+    return out
 
 
 #: Colours for the day protests reached a city: first day, the day after, later (with different shapes too).
@@ -1046,25 +1090,39 @@ def spread_map(offline: bool = False, *, folder: str | Path | None = None) -> "f
             notes.append(f"No location for {t.name} ({t.country}): no capital in places.csv and no polygon shipped.")
             continue
         origins.append(origin)
-        number = "number not given in the dataset" if pd.isna(t.troops) else f"{int(t.troops):,} troops announced"
-        tip = f"{t.name}: {number} (source: {cite(t.cite)})"
-        folium.PolyLine(
+        if pd.isna(t.troops):
+            tip = f"{t.name}: sent troops; the dataset gives no number (source: {cite(t.cite)})"
+        else:
+            tip = f"{t.name}: {int(t.troops):,} troops (source: {cite(t.basis_cite)})"
+        popup = (
+            f'<div class="kz-popup"><h4>{_esc(t.name)} → Kazakhstan</h4><p>{_esc(t.notes)}</p>'
+            f'<div class="kz-cite">Source: {_esc(cite(t.cite))}</div>'
+            + (
+                ""
+                if pd.isna(t.troops) or t.basis == t.notes
+                else f'<p>Size: {_esc(t.basis)}</p><div class="kz-cite">Source: {_esc(cite(t.basis_cite))}</div>'
+            )
+            + "</div>"
+        )
+        line = folium.PolyLine(
             [list(origin), list(target)], color=OKABE_ITO["black"], weight=2.5, opacity=0.85, dash_array="6 4", tooltip=tip
-        ).add_to(arrows)
+        )
+        line.add_child(_popup(popup))
+        line.add_to(arrows)
         head = MarkerStyle(OKABE_ITO["black"], "arrowhead", "arrow", 18)
-        _marker(target, head, tooltip=tip, rotate=_mercator_angle(origin, target), css="kz-arrowhead").add_to(arrows)
+        _marker(target, head, tooltip=tip, popup=popup, rotate=_mercator_angle(origin, target), css="kz-arrowhead").add_to(arrows)
         rows.append(
             {
                 "what": "troops sent",
                 "where": t.name,
                 "day": "" if pd.isna(t.valid_from) else pd.Timestamp(t.valid_from).date().isoformat(),
                 "number": t.troops,
-                "detail": t.notes,
-                "source": cite(t.cite),
+                "detail": t.basis or t.notes,
+                "source": cite(t.basis_cite or t.cite),
             }
         )
         if pd.isna(t.troops):
-            notes.append(f"relations.csv gives no troop number for {t.name}.")
+            notes.append(f"The dataset gives no troop number for {t.name}.")
     arrows.add_to(m)
     _fit(m, _bbox_corners("KAZ") + [(r.lat, r.lon) for r in spread.itertuples()] + origins)
 
@@ -1098,6 +1156,11 @@ def spread_map(offline: bool = False, *, folder: str | Path | None = None) -> "f
             else "the dataset records no troops sent (relations.csv has no 'sent-troops-to' tie from a state)."
         )
     )
+    for a in alliance_force(folder=folder).itertuples():
+        rows.append({"what": "whole force", "where": a.name, "day": "", "number": a.troops, "detail": a.notes, "source": cite(a.cite)})
+        if not pd.isna(a.troops):
+            caption += f" The dataset puts the {a.name}'s whole force at {int(a.troops):,} troops ({a.notes})"
+            caption += "" if caption.endswith(".") else "."
     if not len(troops):
         notes.append("No CSTO contingents in relations.csv: the arrows are missing until the dataset records them.")
     m.add_child(_legend("Spread of the protests; CSTO", entries, _NE_ATTRIBUTION, caption))

@@ -4,10 +4,12 @@ with every network request blocked."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import warnings
 
 import folium
+import pandas as pd
 import pytest
 
 from kzcourse import data, geo, maps
@@ -165,20 +167,41 @@ def test_spread_origin_is_the_earliest_day(fixture):
     assert spread.loc[spread["place_id"] == "zhanaozen", "event_id"].item() == "KAZ002"  # the site counts for its city
 
 
-def test_troop_numbers_come_from_the_dataset_with_sources(fixture):
-    """Are the announced numbers read from relations.csv notes and shown with their source?"""
-    html = render(maps.spread_map(folder=fixture))
-    relations = data.load("relations", folder=fixture).set_index("source")
+def _expected_troops(folder):
+    """Per sending state: the number in the tie's notes, else in a home event's notes (an event placed
+    in that state), else None — restated from the contingents() docstring."""
+    places = data.load("places", folder=folder).set_index("place_id")
+    events = data.load("events", folder=folder).sort_values(["event_date", "event_id"])
+    out = {}
+    for r in spread_expected(folder)["contingents"]:
+        number = maps.troop_number(r.notes)
+        if number is None:
+            actors = data.load("actors", folder=folder).set_index("actor_id")
+            home = events.loc[(events["actor1"] == r.source) & events["event_date"].between("2022-01-01", "2022-01-19")]
+            home = home.loc[[places.loc[p, "country"] == actors.loc[r.source, "country"] for p in home["place_id"]]]
+            number = next((maps.troop_number(n) for n in home["notes"] if maps.troop_number(n) is not None), None)
+        out[r.source] = number
+    return out
+
+
+def test_troop_numbers_come_from_the_dataset_with_sources(folder):
+    """Are the numbers read from the dataset's notes (never typed in) and shown with their source?"""
+    expected = _expected_troops(folder)
+    table = maps.contingents(folder=folder).set_index("actor_id")
+    assert {a: (None if pd.isna(n) else int(n)) for a, n in table["troops"].items()} == expected
+    html = render(maps.spread_map(folder=folder))
+    for actor, number in expected.items():
+        name = table.loc[actor, "name"]
+        shown = f"{name}: {number:,} troops (source: " if number is not None else f"{name}: sent troops; the dataset gives no number"
+        assert html.count(json.dumps(shown)[1:-1]) >= 1, shown
+
+
+def test_a_home_announcement_counts_but_a_force_total_does_not(fixture):
     table = maps.contingents(folder=fixture).set_index("actor_id")
-    for actor, notes in relations.loc[relations["relation"] == "sent-troops-to", "notes"].items():
-        if actor == "csto":
-            assert actor not in table.index  # alliances are not home countries
-            continue
-        number = maps.troop_number(notes)
-        assert (table.loc[actor, "troops"] if number is not None else None) in (number, None)
-        shown = f"{number:,} troops announced" if number is not None else "number not given in the dataset"
-        assert shown in html
-    assert "Fixture Wire" in html  # the relation's citation, resolved
+    assert table.loc["tajikistan", "troops"] == 30 and table.loc["tajikistan", "basis_id"] == "KAZ013"
+    assert pd.isna(table.loc["belarus", "troops"])  # KAZ012 is in Almaty and gives the whole force
+    assert "csto" not in table.index  # alliances are not home countries
+    assert maps.alliance_force(folder=fixture).set_index("actor_id").loc["csto", "troops"] == 2000
 
 
 def test_spread_map_without_contingents_says_so(tmp_path):
