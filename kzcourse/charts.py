@@ -299,7 +299,7 @@ def _edge_traces(graph: "nx.MultiDiGraph", geometry: Mapping[str, tuple[list[flo
             hover = _edge_hover(graph, u, v, d)
             xs += [*gx, None]
             ys += [*gy, None]
-            texts += [hover, hover, hover, None]
+            texts += ["", hover, "", ""]  # hover at the middle of the tie only (the ends belong to the nodes)
             sizes += [0, 0, 11, 0]
         if not xs:
             continue
@@ -310,7 +310,7 @@ def _edge_traces(graph: "nx.MultiDiGraph", geometry: Mapping[str, tuple[list[flo
             legendgrouptitle_text="Ties (source → target)" if not shown else None,
             line=dict(color=colour, width=2, dash=dash),
             marker=dict(symbol="arrow", angleref="previous", size=sizes, color=colour, line=dict(width=0)),
-            hovertext=texts, hoverinfo="text", meta={"role": "edges", "relation": rel},
+            hovertext=texts, hoverinfo=["none", "text", "none", "none"] * (len(xs) // 4), meta={"role": "edges", "relation": rel},
             uid=_uid("edges", rel, axes["xaxis"]), **axes,
         ))
         shown.add(rel)
@@ -524,11 +524,11 @@ def phase_comparison_figure(
                 hx += [*gx, None]
                 hy += [*gy, None]
                 note = f"made since phase '{chosen[col - 2]}'"
-                ht += [_edge_hover(graph, u, v, graph.edges[u, v, k], note)] * 3 + [None]
+                ht += ["", _edge_hover(graph, u, v, graph.edges[u, v, k], note), "", ""]
             fig.add_trace(go.Scatter(
                 x=hx or [None], y=hy or [None], mode="lines", name="Tie made since the previous panel",
                 legendgroup="made", showlegend="made" not in shown, legendgrouptitle_text="Changes",
-                line=dict(color=_HIGHLIGHT, width=10), opacity=0.7, legendrank=1, hovertext=ht or None, hoverinfo="text",
+                line=dict(color=_HIGHLIGHT, width=10), opacity=0.7, legendrank=1, hovertext=ht or None, hoverinfo=["none", "text", "none", "none"] * (len(hx) // 4) or "none",
                 meta={"role": "made", "phase": phase, "since": chosen[col - 2]}, uid=_uid("made", phase), **axes,
             ))
             cx, cy, ct, cs = [], [], [], []
@@ -537,14 +537,14 @@ def phase_comparison_figure(
                 note = f"cut: held in phase '{chosen[col - 2]}', not in '{phase}'"
                 cx += [*gx, None]
                 cy += [*gy, None]
-                ct += [_edge_hover(previous, u, v, d, note)] * 3 + [None]
+                ct += ["", _edge_hover(previous, u, v, d, note), "", ""]
                 cs += [0, 9, 0, 0]
             fig.add_trace(go.Scatter(
                 x=cx or [None], y=cy or [None], mode="lines+markers", name="Tie cut since the previous panel",
                 legendgroup="cut", showlegend="cut" not in shown, legendrank=2,
                 line=dict(color=_CUT, width=1.5, dash="dot"),
                 marker=dict(symbol="x-thin", size=cs or 0, color=_CUT, line=dict(color=_CUT, width=2)),
-                hovertext=ct or None, hoverinfo="text", meta={"role": "cut", "phase": phase, "since": chosen[col - 2]}, uid=_uid("cut", phase),
+                hovertext=ct or None, hoverinfo=["none", "text", "none", "none"] * (len(cx) // 4) or "none", meta={"role": "cut", "phase": phase, "since": chosen[col - 2]}, uid=_uid("cut", phase),
                 **axes,
             ))
             shown.update({"made", "cut"})
