@@ -213,8 +213,15 @@ def _ego_layout(graph: "nx.MultiDiGraph") -> dict[str, tuple[float, float]]:
 
 
 # --------------------------------------------------------------------------- drawing
+def _centrality(graph: "nx.MultiDiGraph") -> "pd.DataFrame":
+    """The graph's centrality table, computed once per graph (graphs here are built fresh for each figure)."""
+    if "_centrality" not in graph.graph:
+        graph.graph["_centrality"] = network.graph_centrality(graph)
+    return graph.graph["_centrality"]
+
+
 def _sizes(graph: "nx.MultiDiGraph", size_by: str) -> dict[str, float]:
-    values = network.graph_centrality(graph)[size_by]
+    values = _centrality(graph)[size_by]
     top = float(values.max()) if len(values) else 0.0
     return {n: (12.0 + 26.0 * math.sqrt(float(v) / top)) if top > 0 else 14.0 for n, v in values.items()}
 
@@ -323,7 +330,7 @@ def _node_traces(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float]
     """One marker trace per actor group: colour by group, shape by kind, size by centrality."""
     import plotly.graph_objects as go
 
-    table = network.graph_centrality(graph)
+    table = _centrality(graph)
     traces = []
     present = {d["group"] for _, d in graph.nodes(data=True)}
     for group in [g for g in network.GROUPS if g in present] + sorted(present - set(network.GROUPS)):
@@ -389,7 +396,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _network_caption(graph: "nx.MultiDiGraph", what: str) -> str:
-    table = network.graph_centrality(graph)
+    table = _centrality(graph)
     active = int((table["degree"] > 0).sum())
     top = table[table["degree"] > 0].head(3)
     leaders = ", ".join(f"{r['name']} ({r['degree']})" for _, r in top.iterrows()) or "none"
