@@ -103,7 +103,8 @@ def almaty_explorer(*, offline: bool = False, folder: str | Path | None = None) 
     from kzcourse import maps
 
     day = widgets.IntSlider(value=19, min=1, max=19, step=1, description="Day (Jan)", continuous_update=False)
-    layers = widgets.SelectMultiple(options=list(maps.LAYERS), value=list(maps.LAYERS), description="Layers", rows=len(maps.LAYERS))
+    shown = [name for name in maps.LAYERS if offline or name != "countries"]  # as almaty_map's default
+    layers = widgets.SelectMultiple(options=list(maps.LAYERS), value=shown, description="Layers", rows=len(maps.LAYERS))
     types = maps._event_types()
     event_types = widgets.SelectMultiple(options=types, value=types, description="Event types", rows=len(types))
     view = widgets.HTML()

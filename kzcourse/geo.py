@@ -18,7 +18,6 @@ by ``scripts/build_borders.py``).
 """
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import math
@@ -52,8 +51,13 @@ def geo_dir() -> Path:
 
 
 @functools.lru_cache(maxsize=None)
+def _text(name: str) -> str:
+    return (geo_dir() / name).read_text(encoding="utf-8")
+
+
 def _read(name: str) -> dict[str, Any]:
-    return json.loads((geo_dir() / name).read_text(encoding="utf-8"))
+    """A fresh parse of a packaged GeoJSON file (callers may change it)."""
+    return json.loads(_text(name))
 
 
 def countries() -> dict[str, Any]:
@@ -67,7 +71,7 @@ def countries() -> dict[str, Any]:
     >>> [f["properties"]["iso_a3"] for f in countries()["features"]][:3]
     ['KAZ', 'RUS', 'CHN']
     """
-    return copy.deepcopy(_read("countries_110m.geojson"))
+    return _read("countries_110m.geojson")
 
 
 def check_scale(scale: Any) -> str:
@@ -96,7 +100,7 @@ def border_feature(scale: str = "110m") -> dict[str, Any]:
     check_scale(scale)
     for feature in _read("kaz_rus_border.geojson")["features"]:
         if feature["properties"]["scale"] == scale:
-            return copy.deepcopy(feature)
+            return feature
     raise ChoiceError(f"kaz_rus_border.geojson has no feature for scale {scale!r}; rebuild it with scripts/build_borders.py.")
 
 

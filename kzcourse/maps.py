@@ -208,6 +208,13 @@ def describe(m_or_name: Any) -> MapDescription:
 
 # --------------------------------------------------------------------------- data helpers
 def _load(name: str, folder: str | Path | None) -> "pd.DataFrame":
+    """A table, shared between calls: maps only read it (never change the frame returned)."""
+    return _load_cached(name, None if folder is None else str(folder))
+
+
+@functools.lru_cache(maxsize=32)
+def _load_cached(name: str, folder: str | None) -> "pd.DataFrame":
+    # kzcourse.data caches the validated rows per folder too, so this adds no staleness of its own.
     from kzcourse import data
 
     return data.load(name, folder=folder)
@@ -308,14 +315,20 @@ _KZ_CSS = """<style>
 </style>"""
 
 
-def _macro(template: str, **attrs: Any):
-    """A branca MacroElement rendering ``template`` (a Jinja ``script``/``html`` macro block)."""
+@functools.lru_cache(maxsize=None)
+def _macro_class(name: str, template: str) -> type:
+    """A branca MacroElement subclass rendering ``template``, compiled once per process."""
     from branca.element import MacroElement
     from jinja2 import Template
 
-    element = MacroElement()
-    element._template = Template(template)
-    element._name = attrs.pop("name", "KzElement")
+    return type(name, (MacroElement,), {"_template": Template(template)})
+
+
+def _macro(template: str, **attrs: Any):
+    """An element rendering ``template`` (a Jinja ``script``/``html`` macro block) with ``attrs``."""
+    name = attrs.pop("name", "KzElement")
+    element = _macro_class(name, template)()
+    element._name = name
     for key, value in attrs.items():
         setattr(element, key, value)
     return element
@@ -355,22 +368,28 @@ def _marker(location, style: MarkerStyle, *, tooltip: str, popup: str | None = N
         icon_anchor=(style.size // 2, style.size - 1 if style.shape == "pin" else style.size // 2),
         class_name=f"kz-marker {css}".strip(),
     )
-    marker = folium.Marker(location=[float(location[0]), float(location[1])], icon=icon, tooltip=tooltip)
-    if popup is not None:
-        marker.add_child(_popup(popup))
+    marker = folium.Marker(location=[float(location[0]), float(location[1])], icon=icon)
+    marker.add_child(_bind(tooltip, popup))
     return marker
 
 
+_BIND_JS = """{% macro script(this, kwargs) %}
+    {%- if this.tooltip %}
+    {{ this._parent.get_name() }}.bindTooltip({{ this.tooltip|tojson }}, {sticky: true});
+    {%- endif %}
+    {%- if this.content %}
+    {{ this._parent.get_name() }}.bindPopup({{ this.content|tojson }}, {maxWidth: {{ this.max_width }}});
+    {%- endif %}
+{% endmacro %}"""
+
+
+def _bind(tooltip: str | None, popup: str | None, max_width: int = 360):
+    """Tooltip and popup bound with plain Leaflet (folium's Popup needs jQuery, which offline maps do not ship)."""
+    return _macro(_BIND_JS, name="KzBind", tooltip=tooltip, content=popup, max_width=int(max_width))
+
+
 def _popup(content: str, max_width: int = 360):
-    """A popup bound with plain Leaflet (folium's Popup needs jQuery, which offline maps do not ship)."""
-    return _macro(
-        """{% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.bindPopup({{ this.content|tojson }}, {maxWidth: {{ this.max_width }}});
-        {% endmacro %}""",
-        name="KzPopup",
-        content=content,
-        max_width=int(max_width),
-    )
+    return _bind(None, content, max_width)
 
 
 def _countries_layer(*, highlight: dict[str, str] | None = None, name: str = "Countries (Natural Earth)", show: bool = True):
@@ -427,7 +446,16 @@ def _fit(m: "folium.Map", points: list[tuple[float, float]], *, zoom_if_single: 
     m.fit_bounds([[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]])
 
 
+@functools.lru_cache(maxsize=None)
+def _bbox_corners_cached(code: str) -> tuple[tuple[float, float], ...]:
+    return tuple(_bbox_corners_uncached(code))
+
+
 def _bbox_corners(code: str) -> list[tuple[float, float]]:
+    return list(_bbox_corners_cached(code))
+
+
+def _bbox_corners_uncached(code: str) -> list[tuple[float, float]]:
     """South-west and north-east corners (lat, lon) of a shipped country polygon."""
     for feature in geo.countries()["features"]:
         if feature["properties"]["iso_a3"] == code:
@@ -439,6 +467,7 @@ def _bbox_corners(code: str) -> list[tuple[float, float]]:
     return []
 
 
+@functools.lru_cache(maxsize=None)
 def _kaz_point() -> tuple[float, float]:
     """A point inside Kazakhstan: the area-weighted centroid of its largest polygon ring (lat, lon)."""
     for feature in geo.countries()["features"]:
@@ -464,12 +493,13 @@ def _centroid(geometry: dict[str, Any]) -> tuple[float, float]:
 
 
 def _country_points(codes: Iterable[str]) -> dict[str, tuple[float, float]]:
-    wanted = set(codes)
-    return {
-        f["properties"]["iso_a3"]: _centroid(f["geometry"])
-        for f in geo.countries()["features"]
-        if f["properties"]["iso_a3"] in wanted
-    }
+    points = _all_country_points()
+    return {code: points[code] for code in codes if code in points}
+
+
+@functools.lru_cache(maxsize=None)
+def _all_country_points() -> dict[str, tuple[float, float]]:
+    return {f["properties"]["iso_a3"]: _centroid(f["geometry"]) for f in geo.countries()["features"]}
 
 
 def _mercator_angle(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -481,28 +511,51 @@ def _mercator_angle(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 # --------------------------------------------------------------------------- Almaty
-def _almaty_tables(day: _dt.date | None, event_types: list[str], folder):
-    """Places and events the Almaty map shows, as DataFrames (events: up to ``day``)."""
+def _almaty_state(day: _dt.date | None, event_types: list[str], folder):
+    """The Almaty places, their events in 1-19 January, and those of ``event_types`` up to ``day``."""
     import pandas as pd
 
     places = _load("places", folder)
     events = _load("events", folder)
-    in_city = places.loc[(places["place_id"] == ALMATY) | (places["within"] == ALMATY)].copy()
-    ev = events.loc[events["place_id"].isin(in_city["place_id"])].copy()
-    ev = ev.loc[(ev["event_date"] >= pd.Timestamp(FIRST_DAY)) & (ev["event_date"] <= pd.Timestamp(LAST_DAY))]
-    ev = ev.loc[ev["event_type"].isin(event_types)]
+    in_city = places.loc[(places["place_id"] == ALMATY) | (places["within"] == ALMATY)]
+    window = events.loc[
+        events["place_id"].isin(in_city["place_id"])
+        & (events["event_date"] >= pd.Timestamp(FIRST_DAY))
+        & (events["event_date"] <= pd.Timestamp(LAST_DAY))
+    ].sort_values(["event_date", "event_id"], kind="stable")
+    chosen = window.loc[window["event_type"].isin(event_types)]
     if day is not None:
-        ev = ev.loc[ev["event_date"] <= pd.Timestamp(day)]
-    ev = ev.sort_values(["event_date", "event_id"], kind="stable")
-    return in_city, ev
+        chosen = chosen.loc[chosen["event_date"] <= pd.Timestamp(day)]
+    return in_city, window, chosen
+
+
+def _visible_rows(in_city, window, chosen, unfiltered: bool) -> list[tuple]:
+    """(layer, id, name, first_day, lat, lon) per marker, by the rule in :func:`almaty_visible`."""
+    import pandas as pd
+
+    first: dict[str, Any] = {}
+    for pid, date in zip(chosen["place_id"], chosen["event_date"]):
+        first.setdefault(pid, date)
+    dated = set(window["place_id"])
+    rows = []
+    for place in in_city.sort_values(["kind", "place_id"]).itertuples(index=False):
+        if place.place_id == ALMATY:
+            rows.append(("city", place.place_id, place.name, pd.NaT, place.lat, place.lon))
+        elif place.place_id in first:
+            rows.append(("sites", place.place_id, place.name, first[place.place_id], place.lat, place.lon))
+        elif unfiltered and place.place_id not in dated:
+            rows.append(("sites", place.place_id, place.name, pd.NaT, place.lat, place.lon))
+    for e in chosen.itertuples(index=False):
+        rows.append(("events", e.event_id, f"{e.event_type}: {e.sub_event_type}", e.event_date, e.latitude, e.longitude))
+    return rows
 
 
 def almaty_visible(day: Any = None, event_types: Iterable[str] | None = None, *, folder: str | Path | None = None) -> "pd.DataFrame":
     """Which places and events :func:`almaty_map` shows for ``day`` and ``event_types``.
 
     The rule: the city is always shown; a site is shown once one of its events
-    (of the chosen types) has happened; a site with no dated event at all is
-    shown only when no event-type filter is set (it is context, not an event);
+    (of the chosen types) has happened; a site with no event in 1-19 January is
+    shown only when every event type is chosen (it is context, not an event);
     an event is shown from its day on.
 
     Returns
@@ -523,19 +576,7 @@ def almaty_visible(day: Any = None, event_types: Iterable[str] | None = None, *,
     day_ = None if day is None else check_day(day)
     all_types = _event_types()
     types = check_choices(event_types, all_types, what="event type")
-    places, ev = _almaty_tables(day_, types, folder)
-    _, ev_ever = _almaty_tables(None, all_types, folder)
-    rows = []
-    for place in places.sort_values(["kind", "place_id"]).itertuples():
-        mine = ev.loc[ev["place_id"] == place.place_id]
-        if place.place_id == ALMATY:
-            rows.append(("city", place.place_id, place.name, pd.NaT, place.lat, place.lon))
-        elif len(mine):
-            rows.append(("sites", place.place_id, place.name, mine["event_date"].min(), place.lat, place.lon))
-        elif event_types is None and not (ev_ever["place_id"] == place.place_id).any():
-            rows.append(("sites", place.place_id, place.name, pd.NaT, place.lat, place.lon))
-    for e in ev.itertuples():
-        rows.append(("events", e.event_id, f"{e.event_type}: {e.sub_event_type}", e.event_date, e.latitude, e.longitude))
+    rows = _visible_rows(*_almaty_state(day_, types, folder), unfiltered=set(types) == set(all_types))
     return pd.DataFrame(rows, columns=["layer", "id", "name", "first_day", "lat", "lon"])
 
 
@@ -549,18 +590,21 @@ def _event_popup(e: Any, cite: _Citer) -> str:
     )
 
 
-def _place_popup(place: Any, events: "pd.DataFrame", cite: _Citer) -> str:
+def _place_popup(place: Any, events: list, cite: _Citer) -> str:
+    """What happened at a site and on which days; each event's own popup holds its notes and sources."""
     items = "".join(
-        f"<li><b>{_esc(_short_day(e.event_date))}</b>: {_esc(e.event_type)} — {_esc(e.notes)} "
-        f'<span class="kz-cite">({_esc(cite(e.cite))})</span></li>'
-        for e in events.itertuples()
+        f"<li><b>{_esc(_short_day(e.event_date))}</b>: {_esc(e.event_type)} ({_esc(e.sub_event_type.lower())})</li>"
+        for e in events
     )
-    days = ", ".join(dict.fromkeys(_short_day(d) for d in events["event_date"]))
-    when = f"<p>Events on: {_esc(days)}</p><ul>{items}</ul>" if len(events) else "<p>No dated event in the dataset.</p>"
+    when = (
+        f"<p>Events here (click an event marker for details and sources):</p><ul>{items}</ul>"
+        if events
+        else "<p>No dated event here in the dataset.</p>"
+    )
     return (
-        f'<div class="kz-popup"><h4>{_esc(place["name"])}</h4><p>{_esc(place["what_happened"])}</p>{when}'
-        f'<div class="kz-cite">Source: {_esc(cite(place["cite"]))}. Location: {_esc(place["precision"])} '
-        f"({_esc(cite(place['coord_cite']))}).</div></div>"
+        f'<div class="kz-popup"><h4>{_esc(place.name)}</h4><p>{_esc(place.what_happened)}</p>{when}'
+        f'<div class="kz-cite">Source: {_esc(cite(place.cite))}. Location: {_esc(place.precision)} '
+        f"({_esc(cite(place.coord_cite))}).</div></div>"
     )
 
 
@@ -616,7 +660,8 @@ def almaty_map(
     layers : str or list of str, optional
         Any of :data:`LAYERS`: ``'countries'`` (Natural Earth polygons),
         ``'city'`` (the city marker), ``'sites'`` (squares, markets, buildings),
-        ``'events'`` (one marker per event). ``None`` means all.
+        ``'events'`` (one marker per event). ``None`` means all of them offline,
+        and all but ``'countries'`` online (where the tiles are the basemap).
     event_types : str or list of str, optional
         ACLED event types to show (``'Protests'``, ``'Riots'``, ...). ``None`` means all.
     folder : str or Path, optional
@@ -646,23 +691,30 @@ def almaty_map(
     import pandas as pd
 
     day_ = None if day is None else check_day(day)
+    if layers is None:  # online, the tiles are the basemap; offline, the country polygons are
+        layers = LAYERS if offline else [name for name in LAYERS if name != "countries"]
     chosen_layers = check_choices(layers, LAYERS, what="layer")
     all_types = _event_types()
     types = check_choices(event_types, all_types, what="event type")
-    visible = almaty_visible(day_, None if event_types is None else types, folder=folder)
-    places, ev = _almaty_tables(day_, types, folder)
-    places = places.set_index("place_id", drop=False)
+    unfiltered = set(types) == set(all_types)  # choosing every type is the same as no filter
+    in_city, window, chosen = _almaty_state(day_, types, folder)
+    visible = _visible_rows(in_city, window, chosen, unfiltered)
+    places = {p.place_id: p for p in in_city.itertuples(index=False)}
+    events = {e.event_id: e for e in chosen.itertuples(index=False)}
+    by_place: dict[str, list] = {}
+    for e in events.values():
+        by_place.setdefault(e.place_id, []).append(e)
     cite = _Citer(folder)
 
     when = "1-19 January 2022 (use the day slider)" if day_ is None else f"up to {_day_label(day_)}"
     title = f"Almaty, {when}"
-    shown_types = "all event types" if event_types is None else ", ".join(types) or "no event types"
+    shown_types = "all event types" if unfiltered else ", ".join(types) or "no event types"
     caption = (
         f"{title}: the city and its sites named in the course's dataset, with what happened at each "
         f"and the events ({shown_types}) marked by type. Layers: {', '.join(chosen_layers) or 'none'}."
     )
 
-    centre = places.loc[ALMATY, ["lat", "lon"]].tolist() if ALMATY in places.index else list(_kaz_point())
+    centre = (places[ALMATY].lat, places[ALMATY].lon) if ALMATY in places else _kaz_point()
     m = _new_map(offline=offline, title=title, location=centre, zoom_start=12)
     if "countries" in chosen_layers:
         _countries_layer(show=True).add_to(m)
@@ -673,24 +725,25 @@ def almaty_map(
         "events": folium.FeatureGroup(name="Events", show=True),
     }
     slider_items = []
-    for row in visible.itertuples():
-        if row.layer not in chosen_layers:
+    table_rows = []
+    for layer, key, name, first_day, lat, lon in visible:
+        if layer not in chosen_layers:
             continue
-        if row.layer == "events":
-            e = ev.loc[ev["event_id"] == row.id].iloc[0]
-            style = _event_style(e.event_type)
-            tip = f"{_short_day(e.event_date)}: {e.event_type} at {places.loc[e.place_id, 'name']}"
-            marker = _marker((e.latitude, e.longitude), style, tooltip=tip, popup=_event_popup(e, cite), css="kz-event")
+        if layer == "events":
+            e = events[key]
+            tip = f"{_short_day(e.event_date)}: {e.event_type} at {places[e.place_id].name}"
+            marker = _marker((lat, lon), _event_style(e.event_type), tooltip=tip, popup=_event_popup(e, cite), css="kz-event")
+            what, source = e.notes, cite(e.cite)
         else:
-            place = places.loc[row.id]
-            mine = ev.loc[ev["place_id"] == row.id]
-            style = PLACE_STYLES[place["kind"]]
-            marker = _marker(
-                (place["lat"], place["lon"]), style, tooltip=place["name"], popup=_place_popup(place, mine, cite), css=f"kz-{place['kind']}"
-            )
-        marker.add_to(groups[row.layer])
-        if day_ is None and not pd.isna(row.first_day):
-            slider_items.append((marker, int(row.first_day.day), groups[row.layer]))
+            place = places[key]
+            popup = _place_popup(place, by_place.get(key, []), cite)
+            marker = _marker((lat, lon), PLACE_STYLES[place.kind], tooltip=place.name, popup=popup, css=f"kz-{place.kind}")
+            what, source = place.what_happened, cite(place.cite)
+        marker.add_to(groups[layer])
+        if day_ is None and not pd.isna(first_day):
+            slider_items.append((marker, int(first_day.day), groups[layer]))
+        day_text = "" if pd.isna(first_day) else first_day.date().isoformat()
+        table_rows.append((layer, key, name, day_text, what, source))
     for name in ("city", "sites", "events"):
         if name in chosen_layers:
             groups[name].add_to(m)
@@ -704,23 +757,12 @@ def almaty_map(
         labels = [_day_label(_dt.date(2022, 1, d)) for d in range(first, LAST_DAY.day + 1)]
         m.add_child(_macro(_SLIDER_JS, name="KzDaySlider", items=slider_items, first=first, last=LAST_DAY.day, labels=labels))
     folium.LayerControl(collapsed=True).add_to(m)
-    points = [(r.lat, r.lon) for r in visible.itertuples() if r.layer in ("city", "sites")]
-    _fit(m, points, pad=0.005)
+    _fit(m, [(r[4], r[5]) for r in visible if r[0] in ("city", "sites")], pad=0.005)
 
-    table = visible.loc[visible["layer"].isin(chosen_layers)].copy()
-    table["first_day"] = [("" if pd.isna(d) else d.date().isoformat()) for d in table["first_day"]]
-    table["what_happened"] = [
-        places.loc[i, "what_happened"] if layer != "events" else ev.loc[ev["event_id"] == i, "notes"].iloc[0]
-        for layer, i in zip(table["layer"], table["id"])
-    ]
-    table["source"] = [
-        cite(places.loc[i, "cite"]) if layer != "events" else cite(ev.loc[ev["event_id"] == i, "cite"].iloc[0])
-        for layer, i in zip(table["layer"], table["id"])
-    ]
+    table = pd.DataFrame(table_rows, columns=["layer", "id", "name", "first_day", "what_happened", "source"])
     notes = [] if len(table) else ["The dataset has no Almaty places or events to show yet."]
-    description = MapDescription(caption, table.drop(columns=["lat", "lon"]).reset_index(drop=True), notes)
     m.kz_layers = chosen_layers
-    return _finish(m, description)
+    return _finish(m, MapDescription(caption, table, notes))
 
 
 # --------------------------------------------------------------------------- border
@@ -947,7 +989,8 @@ def contingents(*, folder: str | Path | None = None) -> "pd.DataFrame":
     events = _load("events", folder)
     events = events.loc[(events["event_date"] >= pd.Timestamp(FIRST_DAY)) & (events["event_date"] <= pd.Timestamp(LAST_DAY))]
     events = events.sort_values(["event_date", "event_id"], kind="stable")
-    country = dict(zip(_load("places", folder)["place_id"], _load("places", folder)["country"]))
+    places = _load("places", folder)
+    country = dict(zip(places["place_id"], places["country"]))
     sent = relations.loc[relations["relation"] == "sent-troops-to"]
     rows = []
     for r in sent.itertuples():
@@ -1105,9 +1148,9 @@ def spread_map(offline: bool = False, *, folder: str | Path | None = None) -> "f
             + "</div>"
         )
         line = folium.PolyLine(
-            [list(origin), list(target)], color=OKABE_ITO["black"], weight=2.5, opacity=0.85, dash_array="6 4", tooltip=tip
+            [list(origin), list(target)], color=OKABE_ITO["black"], weight=2.5, opacity=0.85, dash_array="6 4"
         )
-        line.add_child(_popup(popup))
+        line.add_child(_bind(tip, popup))
         line.add_to(arrows)
         head = MarkerStyle(OKABE_ITO["black"], "arrowhead", "arrow", 18)
         _marker(target, head, tooltip=tip, popup=popup, rotate=_mercator_angle(origin, target), css="kz-arrowhead").add_to(arrows)

@@ -105,6 +105,13 @@ def test_almaty_slider_only_without_a_day(fixture):
     assert "\"kz-slider\")" not in render(maps.almaty_map(day=7, folder=fixture))
 
 
+def test_default_layers_online_and_offline(fixture):
+    """layers=None: the country polygons are drawn offline (the only basemap), not over online tiles."""
+    assert "L.geoJson(" in render(maps.almaty_map(offline=True, folder=fixture))
+    assert "L.geoJson(" not in render(maps.almaty_map(offline=False, folder=fixture))
+    assert "countries" not in maps.describe(maps.almaty_map(folder=fixture)).caption.split("Layers:")[1]
+
+
 def test_almaty_has_legend_and_scale_bar(folder):
     html = render(maps.almaty_map(folder=folder))
     assert "kz-legend" in html and "L.control.scale()" in html
