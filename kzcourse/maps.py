@@ -32,7 +32,6 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import html
-import json
 import math
 import re
 import warnings
@@ -386,10 +385,6 @@ _BIND_JS = """{% macro script(this, kwargs) %}
 def _bind(tooltip: str | None, popup: str | None, max_width: int = 360):
     """Tooltip and popup bound with plain Leaflet (folium's Popup needs jQuery, which offline maps do not ship)."""
     return _macro(_BIND_JS, name="KzBind", tooltip=tooltip, content=popup, max_width=int(max_width))
-
-
-def _popup(content: str, max_width: int = 360):
-    return _bind(None, content, max_width)
 
 
 def _countries_layer(*, highlight: dict[str, str] | None = None, name: str = "Countries (Natural Earth)", show: bool = True):
