@@ -1,0 +1,56 @@
+"""Print how long each lesson's source notebook takes to execute, beside a trivial notebook.
+
+Each notebook runs in a fresh kernel (as nbgrader and students do), so kernel start-up is in
+every figure. Target: each lesson within 3x the trivial notebook's time measured in the same run.
+Run: `make bench` or `.venv/bin/python benchmarks/bench_lessons.py [--runs N]`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from kzcourse.lessons import course  # noqa: E402
+
+
+def _isolate() -> None:
+    root = Path(tempfile.mkdtemp(prefix="kzcourse-bench-"))
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        os.environ.setdefault(name, str(root / name.lower()))
+
+
+def _run(nb, workdir: str) -> float:
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": workdir}}).execute()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    _isolate()
+    workdir = tempfile.mkdtemp(prefix="kzcourse-bench-run-")
+    trivial = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    base = statistics.median(_run(nbformat.from_dict(trivial), workdir) for _ in range(args.runs))
+    print(f"{'notebook':<16} {'seconds':>8} {'x trivial':>10}   (median of {args.runs} runs, fresh kernel each)")
+    print(f"{'trivial':<16} {base:8.2f} {1.0:10.2f}")
+    worst = 0.0
+    for lesson in course():
+        source = nbformat.read(lesson.notebook, as_version=4)
+        seconds = statistics.median(_run(nbformat.from_dict(source), workdir) for _ in range(args.runs))
+        worst = max(worst, seconds / base)
+        print(f"{lesson.id:<16} {seconds:8.2f} {seconds / base:10.2f}")
+    print(f"slowest lesson: {worst:.2f}x the trivial notebook (target: within 3x)")
+
+
+if __name__ == "__main__":
+    main()
