@@ -1,0 +1,247 @@
+"""The ``kzcourse`` command: one thin function per verb, the work is in :mod:`kzcourse.grading`.
+
+Like nbgrader, every subcommand acts on the course directory it runs in, or the one
+``--course DIR`` names.
+
+Exit status
+-----------
+==== =====================================================================
+0    success
+1    unexpected internal error (a bug: please report it with the traceback)
+2    command-line usage error (unknown option or subcommand)
+3    bad input: no course directory, unknown lesson, bad roster, misplaced
+     files in submitted/, lesson not released, sandbox unavailable
+4    grading finished, but some submissions are broken (listed; not graded)
+5    grading finished, but some submissions are flagged for manual review
+6    both 4 and 5
+7    ``audit`` found solutions, hidden tests or mark schemes in release/ or feedback/
+130  interrupted by SIGINT (Ctrl-C); 143: by SIGTERM. Run the command again to resume.
+==== =====================================================================
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kzcourse.errors import KzCourseError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
+EXIT_BROKEN, EXIT_FLAGGED, EXIT_BROKEN_AND_FLAGGED, EXIT_AUDIT = 4, 5, 6, 7
+
+EPILOG = """exit status: 0 success; 1 internal error; 2 usage error; 3 bad input (course, lesson, roster,
+misplaced files, sandbox); 4 some submissions broken; 5 some flagged for review; 6 both;
+7 audit found leaks; 130/143 interrupted by SIGINT/SIGTERM (run again to resume)."""
+
+
+def _course(args):
+    from kzcourse.grading.course import open_course
+
+    return open_course(args.course)
+
+
+def _lessons(course, names):
+    return course.check_lessons(names or None)
+
+
+def cmd_init(args) -> int:
+    from kzcourse.grading.course import init_course, roster_ids
+
+    course = init_course(args.dir, roster=args.roster, db_url=args.db_url, course_id=args.course_id)
+    print(f"Created course {course.root}")
+    print(f"  lessons:   {', '.join(course.lesson_ids())}")
+    print(f"  gradebook: {course.db_url} ({len(roster_ids(course))} students)")
+    print(f"Next: cd {args.dir} && kzcourse release")
+    return EXIT_OK
+
+
+def cmd_release(args) -> int:
+    from kzcourse.grading.course import CourseError
+
+    course = _course(args)
+    lessons = _lessons(course, args.lessons)
+    api = course.api()
+    exchange = api.exchange_is_functional if not args.no_exchange else False
+    for lesson in lessons:
+        result = api.generate_assignment(lesson, force=True, create=True)
+        if not result.get("success"):
+            raise CourseError(f"nbgrader could not generate {lesson}: {_last_line(result)}. "
+                              f"Fix the source notebook lessons/{lesson}/{lesson}.ipynb and run again.")
+        where = f"release/{lesson}/"
+        if exchange:
+            result = api.release_assignment(lesson)
+            if result.get("success"):
+                where += " and the exchange"
+            else:
+                print(f"warning: {lesson} was generated but not released to the exchange: {_last_line(result)}",
+                      file=sys.stderr)
+        print(f"released {lesson} -> {where}")
+    return EXIT_OK
+
+
+def _last_line(result: dict) -> str:
+    text = (result.get("error") or result.get("log") or "").strip().splitlines()
+    return text[-1] if text else "no message"
+
+
+def cmd_grade(args) -> int:
+    from kzcourse.grading.grade import grade, summarise
+
+    course = _course(args)
+    run = grade(course, args.lessons, jobs=args.jobs, timeout=args.timeout, sandbox=not args.no_sandbox,
+                force=args.force, collect=not args.no_collect, progress=not args.quiet)
+    summary = summarise(course, _lessons(course, args.lessons), run)
+    print(summary.text())
+    if run.interrupted_by is not None:
+        return 128 + run.interrupted_by
+    return summary.exit_code()
+
+
+def cmd_feedback(args) -> int:
+    from kzcourse.grading.course import CourseError
+
+    course = _course(args)
+    lessons = _lessons(course, args.lessons)
+    api = course.api()
+    for lesson in lessons:
+        if not list(course.folder("autograded").glob(f"*/{lesson}")):
+            continue
+        result = api.generate_feedback(lesson, force=True)
+        if not result.get("success"):
+            raise CourseError(f"nbgrader could not generate feedback for {lesson}: {_last_line(result)}")
+        pages = list(course.folder("feedback").glob(f"*/{lesson}/*.html"))
+        msg = f"feedback {lesson}: {len(pages)} page(s) in feedback/"
+        if args.release and api.exchange_is_functional:
+            r = api.release_feedback(lesson)
+            msg += " and the exchange" if r.get("success") else f" (not released: {_last_line(r)})"
+        print(msg)
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from kzcourse.grading.export import export
+
+    course = _course(args)
+    out = export(course, fmt=args.format, path=args.output, lessons=_lessons(course, args.lessons))
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from kzcourse.grading.report import write_report
+
+    course = _course(args)
+    out = write_report(course, path=args.output, lessons=_lessons(course, args.lessons))
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+def cmd_audit(args) -> int:
+    from kzcourse.grading.audit import audit
+
+    course = _course(args)
+    findings = audit(course, lessons=_lessons(course, args.lessons))
+    for f in findings:
+        print(f)
+    if findings:
+        print(f"audit: {len(findings)} leak(s) found; remove those files or regenerate them "
+              f"(`kzcourse release`, `kzcourse feedback`).", file=sys.stderr)
+        return EXIT_AUDIT
+    print("audit: release/ and feedback/ hold no solutions, hidden tests or mark schemes")
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from kzcourse.grading.demo import demo
+
+    result = demo(args.dir, students=args.students, lessons=args.lessons or None, jobs=args.jobs,
+                  sandbox=not args.no_sandbox)
+    print(result)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kzcourse",
+        description="Run a term of the kzcourse lessons on nbgrader: create a course, release lessons, grade "
+                    "in parallel inside a sandbox, give feedback, export grades, analyse items, audit releases.",
+        epilog=EPILOG,
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--course", metavar="DIR", default=None,
+                        help="the course directory (default: the current folder)")
+    sub = parser.add_subparsers(dest="verb", metavar="COMMAND", required=True)
+
+    def add(name, func, help_, lessons=True, course=True):
+        p = sub.add_parser(name, parents=[common] if course else [], help=help_, description=help_, epilog=EPILOG)
+        if lessons:
+            p.add_argument("lessons", nargs="*", metavar="LESSON", help="lesson ids (default: every lesson)")
+        p.set_defaults(func=func)
+        return p
+
+    p = add("init", cmd_init, "Create a course directory for a new term: lessons, nbgrader config, gradebook "
+            "with the roster, exchange.", lessons=False, course=False)
+    p.add_argument("dir", metavar="DIR", help="folder to create (it must not hold a course already)")
+    p.add_argument("--roster", metavar="CSV", help="students: CSV with the column id and optionally first_name, "
+                   "last_name, email, lms_user_id")
+    p.add_argument("--db-url", metavar="URL", default=None,
+                   help="gradebook database URL (default: SQLite gradebook.db in DIR; "
+                        "e.g. postgresql://user@host/db for a team of graders)")
+    p.add_argument("--course-id", default="kzcourse", help="nbgrader course id (default: kzcourse)")
+
+    p = add("release", cmd_release, "Generate the student version of lessons (release/<lesson>/) and release "
+            "them to the exchange when one is configured.")
+    p.add_argument("--no-exchange", action="store_true", help="only generate release/, do not use the exchange")
+
+    p = add("grade", cmd_grade, "Collect and autograde submissions in parallel, sandboxed, resumable.")
+    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help="worker processes (default: CPU count)")
+    p.add_argument("--timeout", type=int, default=None, metavar="S",
+                   help="per-cell time limit in seconds (default: Execute.timeout of the config)")
+    p.add_argument("--force", action="store_true", help="regrade every submission, not only what is left")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run student code with your own rights (only for submissions you trust)")
+    p.add_argument("--no-collect", action="store_true", help="do not collect from the exchange first")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    p = add("feedback", cmd_feedback, "Write feedback HTML per student (feedback/), without hidden tests.")
+    p.add_argument("--release", action="store_true", help="also release the feedback to the exchange")
+
+    p = add("export", cmd_export, "Export grades in the column layout of a gradebook import.")
+    p.add_argument("--format", choices=("csv", "canvas", "moodle"), default="csv",
+                   help="csv (one row per student and lesson), canvas or moodle (one row per student)")
+    p.add_argument("--output", "-o", metavar="FILE", default=None, help="output file (default: grades-<format>.csv)")
+
+    p = add("report", cmd_report, "Write an HTML report: item analysis per question, score distributions, "
+            "flagged and broken submissions.")
+    p.add_argument("--output", "-o", metavar="FILE", default=None, help="output file (default: report.html)")
+
+    add("audit", cmd_audit, "Scan release/ and feedback/ for solutions, hidden tests and mark schemes; "
+        "exit 7 on any.")
+
+    p = add("demo", cmd_demo, "Create a complete sample term in DIR: synthetic roster, varied submissions, "
+            "graded, with feedback and the report.", lessons=False, course=False)
+    p.add_argument("dir", metavar="DIR", help="folder to create")
+    p.add_argument("--students", type=int, default=6, help="number of synthetic students (at least 5)")
+    p.add_argument("--lessons", nargs="*", metavar="LESSON", default=None,
+                   help="lessons to grade (default: every lesson)")
+    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help="worker processes")
+    p.add_argument("--no-sandbox", action="store_true", help="grade without the sandbox")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``kzcourse`` command; return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KzCourseError as exc:
+        print(f"kzcourse {args.verb}: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print(f"kzcourse {args.verb}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

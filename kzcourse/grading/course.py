@@ -1,0 +1,307 @@
+"""A course directory for one term: create it, open it, read its roster.
+
+A kzcourse course directory is an ordinary nbgrader course root::
+
+    nbgrader_config.py        the term's settings (nbgrader traitlets)
+    lessons/<id>/<id>.ipynb   the source notebooks (copied from the packaged lessons)
+    gradebook.db              nbgrader's SQLite gradebook (or a database URL in the config)
+    exchange/                 nbgrader's exchange root for a one-machine class
+    release/ submitted/ autograded/ feedback/   nbgrader's own folders
+    .kzcourse/                kzcourse's bookkeeping (grading journal, logs, scratch)
+
+:func:`init_course` writes one, :func:`open_course` opens an existing one (any
+nbgrader course root works, including the repository itself), and
+:func:`read_roster` validates a roster CSV in nbgrader's ``db student import``
+format (columns ``id`` and optionally ``first_name``, ``last_name``, ``email``,
+``lms_user_id``).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kzcourse.errors import KzCourseError
+
+
+class CourseError(KzCourseError):
+    """A course directory, lesson or roster the command cannot work with."""
+
+
+class RosterError(CourseError, ValueError):
+    """A roster CSV with a missing column, a malformed or a duplicate student id."""
+
+
+#: What a student id may look like: it becomes a folder name under submitted/ and autograded/.
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,127}$")
+ROSTER_FIELDS = ("id", "first_name", "last_name", "email", "lms_user_id")
+CONFIG_NAME = "nbgrader_config.py"
+STATE_DIR = ".kzcourse"
+
+CONFIG_TEMPLATE = '''"""nbgrader configuration of a kzcourse term (written by `kzcourse init`).
+
+Every setting is an nbgrader traitlet; `nbgrader --help-all` documents them.
+`kzcourse` commands and plain `nbgrader` commands both read this file.
+"""
+import os
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+_here = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = {course_id!r}
+c.CourseDirectory.root = _here
+c.CourseDirectory.source_directory = "lessons"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.toml", "instructor.md"]
+# The gradebook: SQLite beside this file, or a database URL shared by a team of graders
+# (for example postgresql://grader@dbhost/kzcourse).
+c.CourseDirectory.db_url = {db_url!r} or "sqlite:///" + os.path.join(_here, "gradebook.db")
+
+# A student who deletes a test cell gets it back at autograde.
+c.OverwriteCells.add_missing_cells = True
+# Per-cell time limit in seconds (`kzcourse grade --timeout S` overrides it for one run).
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+
+# Feedback never reveals hidden tests, neither in cell source nor in tracebacks.
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+
+from kzcourse.grading.preprocessors import HideHiddenTestTracebacks  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestTracebacks, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# One-machine exchange inside the course folder; on JupyterHub point it at the shared volume.
+c.Exchange.root = os.path.join(_here, "exchange")
+'''
+
+
+@dataclass(frozen=True)
+class Student:
+    """One roster row."""
+
+    id: str
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    lms_user_id: str | None = None
+
+    def fields(self) -> dict[str, str | None]:
+        """The row as keyword arguments for nbgrader's ``Gradebook.update_or_create_student``."""
+        return {"first_name": self.first_name, "last_name": self.last_name, "email": self.email,
+                "lms_user_id": self.lms_user_id}
+
+
+@dataclass
+class Course:
+    """An opened course directory: its root, nbgrader configuration and lessons."""
+
+    root: Path
+    config: Any = field(repr=False)
+
+    @property
+    def course_id(self) -> str:
+        return str(self.config.CourseDirectory.get("course_id", "") or "")
+
+    @property
+    def db_url(self) -> str:
+        url = self.config.CourseDirectory.get("db_url")
+        return str(url) if url else f"sqlite:///{self.root / 'gradebook.db'}"
+
+    @property
+    def source_dir(self) -> Path:
+        return self.root / str(self.config.CourseDirectory.get("source_directory", "source"))
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    def folder(self, name: str) -> Path:
+        """nbgrader's folder ``name`` (release, submitted, autograded, feedback) of this course."""
+        key = f"{name}_directory"
+        return self.root / str(self.config.CourseDirectory.get(key, name))
+
+    def lesson_ids(self) -> list[str]:
+        """Lessons in the source folder: ``<id>/<id>.ipynb``, in course.toml order when there is one."""
+        found = sorted(p.name for p in self.source_dir.glob("*") if (p / f"{p.name}.ipynb").is_file())
+        order = _course_order(self.source_dir / "course.toml")
+        return [i for i in order if i in found] + [i for i in found if i not in order]
+
+    def check_lessons(self, lessons: list[str] | None) -> list[str]:
+        """Return ``lessons`` (all when empty) after checking each is a lesson of this course."""
+        known = self.lesson_ids()
+        if not lessons:
+            return known
+        unknown = [l for l in lessons if l not in known]
+        if unknown:
+            raise CourseError(
+                f"Unknown lesson {', '.join(repr(u) for u in unknown)}: expected one of "
+                f"{', '.join(known) or '(none)'} (folders of {self.source_dir}). Check the spelling, "
+                f"or add the lesson as {self.source_dir}/<id>/<id>.ipynb."
+            )
+        return list(lessons)
+
+    def api(self, **overrides: Any):
+        """An ``nbgrader.apps.NbGraderAPI`` on this course (``overrides`` are extra config sections)."""
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+        from traitlets.config import Config
+
+        config = Config(self.config)
+        config.CourseDirectory.root = str(self.root)
+        for section, values in overrides.items():
+            for key, value in values.items():
+                setattr(getattr(config, section), key, value)
+        return NbGraderAPI(CourseDirectory(config=config), config=config)
+
+
+def _course_order(path: Path) -> list[str]:
+    if not path.is_file():
+        return []
+    import tomllib
+
+    try:
+        return [entry["id"] for entry in tomllib.loads(path.read_text(encoding="utf-8")).get("lesson", [])]
+    except (tomllib.TOMLDecodeError, KeyError, TypeError):
+        return []
+
+
+def load_config(root: Path):
+    """Load ``root/nbgrader_config.py`` as a traitlets ``Config`` (the way nbgrader does)."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader(CONFIG_NAME, path=str(root)).load_config()
+
+
+def open_course(path: str | Path | None = None) -> Course:
+    """Open the course directory ``path`` (default: the current folder).
+
+    Raises :class:`CourseError` when the folder or its ``nbgrader_config.py`` is missing.
+
+    >>> open_course("/no/such/folder")
+    Traceback (most recent call last):
+    ...
+    kzcourse.grading.course.CourseError: Course directory '/no/such/folder' does not exist: expected a folder made by `kzcourse init DIR`. Create one with `kzcourse init /no/such/folder`, or pass --course DIR.
+    """
+    root = Path(path or ".").absolute()
+    shown = str(path or root)
+    if not root.is_dir():
+        raise CourseError(
+            f"Course directory {shown!r} does not exist: expected a folder made by `kzcourse init DIR`. "
+            f"Create one with `kzcourse init {shown}`, or pass --course DIR."
+        )
+    if not (root / CONFIG_NAME).is_file():
+        raise CourseError(
+            f"{shown!r} is not a course directory: it has no {CONFIG_NAME}. Run the command inside a "
+            f"course directory, pass --course DIR, or create one with `kzcourse init DIR`."
+        )
+    try:
+        config = load_config(root)
+    except Exception as exc:  # a syntax error or a failing import in the instructor's config
+        raise CourseError(f"{root / CONFIG_NAME} could not be loaded: {exc}. Fix the file.") from None
+    return Course(root=root, config=config)
+
+
+def parse_roster(text: str, *, source: str = "roster") -> list[Student]:
+    """Parse and validate a roster CSV given as text.
+
+    >>> [s.id for s in parse_roster("id,first_name\\nabai,Abai\\nzhanna,Zhanna\\n")]
+    ['abai', 'zhanna']
+    >>> parse_roster("id\\nabai\\nabai\\n")
+    Traceback (most recent call last):
+    ...
+    kzcourse.grading.course.RosterError: roster: duplicate student id 'abai' on lines 2 and 3: expected each id once. Merge or rename the rows.
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if "id" not in header:
+        raise RosterError(
+            f"{source}: no 'id' column: expected a header row with the columns {', '.join(ROSTER_FIELDS)} "
+            f"(only 'id' is required); got {header or 'an empty file'}. Add the header row."
+        )
+    unknown = [h for h in header if h not in ROSTER_FIELDS]
+    if unknown:
+        raise RosterError(f"{source}: unknown column(s) {', '.join(map(repr, unknown))}: expected only "
+                          f"{', '.join(ROSTER_FIELDS)}. Rename or remove them.")
+    students, seen = [], {}
+    for line, row in enumerate(reader, start=2):
+        row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        sid = row.get("id", "")
+        if not STUDENT_ID.match(sid):
+            raise RosterError(
+                f"{source}: malformed student id {sid!r} on line {line}: expected letters, digits and . _ @ + - "
+                f"(starting with a letter or digit, at most 128 characters), because the id names the "
+                f"student's folders. Fix the id."
+            )
+        if sid in seen:
+            raise RosterError(f"{source}: duplicate student id {sid!r} on lines {seen[sid]} and {line}: "
+                              f"expected each id once. Merge or rename the rows.")
+        seen[sid] = line
+        students.append(Student(sid, **{k: row.get(k) or None for k in ROSTER_FIELDS[1:]}))
+    return students
+
+
+def read_roster(path: str | Path) -> list[Student]:
+    """Read and validate the roster CSV at ``path`` (see :func:`parse_roster`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise RosterError(f"Roster {str(path)!r} does not exist: expected a CSV file with an 'id' column. "
+                          f"Check the path.")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise RosterError(f"Roster {str(path)!r} is not UTF-8 text: save it as CSV (UTF-8).") from None
+    return parse_roster(text, source=str(path))
+
+
+def add_students(course: Course, students: list[Student]) -> None:
+    """Create or update ``students`` in the course's gradebook (nbgrader's Gradebook API)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        for s in students:
+            gb.update_or_create_student(s.id, **s.fields())
+
+
+def init_course(path: str | Path, *, roster: str | Path | None = None, db_url: str | None = None,
+                course_id: str = "kzcourse", lessons_from: Path | None = None) -> Course:
+    """Create a course directory for a new term and return it opened.
+
+    Copies the packaged lessons as the nbgrader source, writes ``nbgrader_config.py``,
+    creates the gradebook (SQLite by default, or ``db_url``) with the roster's students
+    and an exchange root. Refuses a folder that already holds a course.
+    """
+    from kzcourse.lessons import lessons_dir
+
+    root = Path(path).absolute()
+    students = read_roster(roster) if roster else []
+    if (root / CONFIG_NAME).exists():
+        raise CourseError(f"{str(path)!r} already holds a course ({CONFIG_NAME} exists): expected a new or empty "
+                          f"folder. Pick another folder, or use the existing course with --course {path}.")
+    if root.exists() and not root.is_dir():
+        raise CourseError(f"{str(path)!r} is a file: expected a folder for the new course. Pick another path.")
+    source = Path(lessons_from) if lessons_from else lessons_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, root / "lessons", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+                    dirs_exist_ok=True)
+    (root / CONFIG_NAME).write_text(CONFIG_TEMPLATE.format(course_id=course_id, db_url=db_url or ""), encoding="utf-8")
+    (root / "exchange").mkdir(exist_ok=True)
+    (root / STATE_DIR).mkdir(exist_ok=True)
+    course = open_course(root)
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url, course.course_id):
+        pass  # creates the schema
+    add_students(course, students)
+    return course
+
+
+def roster_ids(course: Course) -> set[str]:
+    """Student ids in the course's gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        return {s.id for s in gb.students}

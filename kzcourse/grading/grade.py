@@ -1,0 +1,780 @@
+"""Collect and autograde submissions in parallel, sandboxed and resumable, with nbgrader as the engine.
+
+How one run works
+-----------------
+1. Submissions waiting in the exchange are collected (nbgrader's own ``collect``).
+2. Every ``submitted/<student>/<lesson>/`` folder is a task, unless the grading journal
+   (``.kzcourse/journal.jsonl``) says that exact content was already graded and the
+   gradebook still holds it. Students who are not in the gradebook are added, with a warning.
+3. N worker processes (``python -m kzcourse.grading.grade --worker``) each take one task
+   at a time and autograde it in a scratch course of its own: a copy of the lesson's source,
+   of the submission, and a small gradebook holding the lesson's cells (copied row by row
+   from the real gradebook). They run nbgrader's ``Autograde`` converter through
+   ``NbGraderAPI.autograde``, with the course's own configuration, the student's kernel
+   inside the sandbox (:mod:`kzcourse.grading.sandbox`), and the integrity canaries
+   (:mod:`kzcourse.grading.integrity`) around nbgrader's ``Execute``.
+4. The parent process alone writes to the real course: it copies the autograded folder into
+   ``autograded/<student>/<lesson>/``, writes the scores into the gradebook exactly as
+   nbgrader's ``SaveAutoGrades`` would (same fields, same ``needs_manual_grade`` rule), then
+   appends one line to the journal. Signals are blocked for those few milliseconds, so an
+   interrupted run never leaves a half-recorded submission.
+5. SIGINT or SIGTERM stops the workers (their kernels are shut down) and the run exits with
+   130 or 143; running it again grades only what is left.
+
+A submission that cannot be graded — not a valid notebook, missing its notebook, a kernel
+that died, a cell over the time limit — is reported as *broken* by student and lesson with the
+reason. Nothing is written to the gradebook for it (it never appears as a 0).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import traceback
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from kzcourse.grading.course import Course, CourseError, open_course
+
+JOURNAL = "journal.jsonl"
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class Task:
+    """One submission to grade."""
+
+    student: str
+    lesson: str
+    digest: str
+    extension_seconds: float | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.student, self.lesson)
+
+
+@dataclass
+class Outcome:
+    """What became of one submission in a run."""
+
+    student: str
+    lesson: str
+    status: str  # "graded" or "broken"
+    reason: str = ""
+    score: float | None = None
+    max_score: float | None = None
+    flags: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    digest: str = ""
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags)
+
+
+@dataclass
+class GradeRun:
+    """The result of :func:`grade`."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    already_done: int = 0
+    pending: int = 0
+    interrupted_by: int | None = None  # signal number
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def broken(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "broken"]
+
+    @property
+    def flagged(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "graded" and o.flagged]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def submission_digest(folder: Path) -> str:
+    """SHA-256 over the relative paths and bytes of every file in a submission folder.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.ipynb").write_text("{}")
+    >>> len(submission_digest(d))
+    64
+    """
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts):
+        h.update(str(path.relative_to(folder)).encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def check_submitted_layout(course: Course) -> None:
+    """Refuse files placed where nbgrader expects folders: ``submitted/<student>/<lesson>/``.
+
+    Raises :class:`CourseError` listing each misplaced file and where it belongs.
+    """
+    submitted = course.folder("submitted")
+    if not submitted.is_dir():
+        return
+    stray = []
+    for entry in sorted(submitted.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if not entry.is_dir():
+            stray.append(f"{entry.relative_to(course.root)} (a file directly in submitted/)")
+            continue
+        for sub in sorted(entry.iterdir()):
+            if not sub.name.startswith(".") and not sub.is_dir():
+                stray.append(f"{sub.relative_to(course.root)} (a file directly in a student's folder)")
+    if stray:
+        raise CourseError(
+            "Files are not where nbgrader expects them: " + "; ".join(stray) + ". Expected each submission in "
+            "submitted/<student>/<lesson>/<lesson>.ipynb. Move each file into its student's lesson folder "
+            "(or delete it), then run the command again."
+        )
+
+
+def read_journal(course: Course) -> dict[tuple[str, str], dict]:
+    """The last journal entry per (student, lesson)."""
+    path = course.state_dir / JOURNAL
+    entries: dict[tuple[str, str], dict] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                e = json.loads(line)
+                entries[(e["student"], e["lesson"])] = e
+            except (ValueError, KeyError):
+                continue  # a torn last line from a killed process
+    return entries
+
+
+def _append_journal(course: Course, entry: dict) -> None:
+    course.state_dir.mkdir(exist_ok=True)
+    with open(course.state_dir / JOURNAL, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, sort_keys=True) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _recorded_submissions(course: Course, lesson: str) -> set[str]:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        try:
+            a = gb.find_assignment(lesson)
+        except MissingEntry:
+            return set()
+        return {s.student_id for s in a.submissions}
+
+
+def discover(course: Course, lessons: list[str], *, force: bool = False) -> tuple[list[Task], int]:
+    """Tasks left to grade for ``lessons`` and how many submissions are already graded."""
+    submitted = course.folder("submitted")
+    journal = {} if force else read_journal(course)
+    tasks, done = [], 0
+    for lesson in lessons:
+        recorded = _recorded_submissions(course, lesson)
+        for folder in sorted(submitted.glob(f"*/{lesson}")) if submitted.is_dir() else []:
+            if not folder.is_dir() or folder.parent.name.startswith("."):
+                continue
+            student = folder.parent.name
+            digest = submission_digest(folder)
+            last = journal.get((student, lesson))
+            if last and last.get("status") == "graded" and last.get("digest") == digest and student in recorded:
+                done += 1
+                continue
+            tasks.append(Task(student, lesson, digest))
+    return tasks, done
+
+
+def _check_released(course: Course, lessons: list[str]) -> None:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    missing = []
+    with Gradebook(course.db_url, course.course_id) as gb:
+        for lesson in lessons:
+            try:
+                if not gb.find_assignment(lesson).notebooks:
+                    missing.append(lesson)
+            except MissingEntry:
+                missing.append(lesson)
+    if missing:
+        raise CourseError(
+            f"Lesson(s) {', '.join(missing)} are not in the gradebook yet: expected them released before grading "
+            f"(nbgrader stores each test cell when it generates the student version). "
+            f"Run `kzcourse release {' '.join(missing)}` first."
+        )
+
+
+def _ensure_students(course: Course, tasks: list[Task], warn: Callable[[str], None]) -> None:
+    """Add students who are not on the roster (as nbgrader does, with a warning); read extensions."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url, course.course_id) as gb:
+        known = {s.id for s in gb.students}
+        for student in sorted({t.student for t in tasks} - known):
+            warn(f"student {student!r} is not on the roster; adding them to the gradebook")
+            gb.update_or_create_student(student)
+        for t in tasks:
+            try:
+                ext = gb.find_submission(t.lesson, t.student).extension
+            except MissingEntry:
+                ext = None
+            t.extension_seconds = ext.total_seconds() if ext else None
+
+
+def build_template(course: Course, lesson: str, path: Path) -> None:
+    """Copy one lesson's definition (assignment, notebooks, cells) into a new SQLite gradebook at ``path``.
+
+    Row by row through nbgrader's Gradebook API, so it works for any database URL.
+    """
+    from nbgrader.api import Gradebook
+
+    if path.exists():
+        path.unlink()
+    with Gradebook(course.db_url, course.course_id) as src, Gradebook(f"sqlite:///{path}", course.course_id) as dst:
+        a = src.find_assignment(lesson)
+        dst.update_or_create_assignment(lesson, duedate=a.duedate)
+        for nb in a.notebooks:
+            dst.update_or_create_notebook(nb.name, lesson, kernelspec=nb.kernelspec)
+            for c in nb.grade_cells:
+                dst.update_or_create_grade_cell(c.name, nb.name, lesson, max_score=c.max_score, cell_type=c.cell_type)
+            for c in nb.solution_cells:
+                dst.update_or_create_solution_cell(c.name, nb.name, lesson)
+            for c in nb.task_cells:
+                dst.update_or_create_task_cell(c.name, nb.name, lesson, max_score=c.max_score, cell_type=c.cell_type)
+            for c in nb.source_cells:
+                dst.update_or_create_source_cell(c.name, nb.name, lesson, cell_type=c.cell_type, locked=c.locked,
+                                                 source=c.source, checksum=c.checksum)
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+def _sandbox_module():
+    try:
+        from kzcourse.grading import sandbox
+    except ImportError:
+        return None
+    return sandbox
+
+
+def _integrity_module():
+    try:
+        from kzcourse.grading import integrity
+    except ImportError:
+        return None
+    return integrity
+
+
+def _finding_dict(f: Any) -> dict:
+    return {"code": str(getattr(f, "code", "")), "cell": str(getattr(f, "cell", "") or ""),
+            "message": str(getattr(f, "message", f))}
+
+
+def _reason_from(result: dict) -> str:
+    """One line saying why nbgrader could not autograde a submission."""
+    text = (result.get("log") or "") + "\n" + (result.get("error") or "")
+    lowered = text.lower()
+    if "celltimeouterror" in lowered or "timeout waiting for execute reply" in lowered or "timed out" in lowered:
+        return "a cell ran longer than the time limit (raise it with --timeout S, or grade by hand)"
+    if "deadkernelerror" in lowered or "kernel died" in lowered or "unresponsive" in lowered:
+        return "the kernel died while running the submission (it may use too much memory or call exit)"
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    exc_lines = [l for l in lines if (":" in l and l.split(":", 1)[0].split(".")[-1].endswith(("Error", "Exception")))]
+    if exc_lines:
+        return f"nbgrader could not autograde it: {exc_lines[-1][:300]}"
+    return f"nbgrader could not autograde it: {(lines[-1] if lines else 'no message')[:300]}"
+
+
+def _validate_submission(folder: Path, notebooks: list[str]) -> str | None:
+    """Reason why a submission folder cannot be graded, or None."""
+    import nbformat
+
+    present = sorted(p.name for p in folder.iterdir() if p.is_file())
+    for name in notebooks:
+        path = folder / f"{name}.ipynb"
+        if not path.is_file():
+            return (f"no {name}.ipynb in the submission (found: {', '.join(present) or 'nothing'}); "
+                    f"expected the lesson's notebook under its own name")
+        try:
+            nb = nbformat.read(path, as_version=4)
+            nbformat.validate(nb)
+        except Exception as exc:  # JSON or schema errors of every kind
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return f"{name}.ipynb is not a valid notebook ({type(exc).__name__}: {first[:200]})"
+    return None
+
+
+class Worker:
+    """Grades one task at a time in a scratch course; used inside the worker process."""
+
+    def __init__(self, course_root: Path, scratch_root: Path, timeout: int | None, sandbox: bool):
+        self.course = open_course(course_root)
+        self.scratch_root = scratch_root
+        self.timeout = timeout
+        self.sandbox = sandbox
+
+    def grade(self, task: dict) -> dict:
+        start = time.monotonic()
+        try:
+            out = self._grade(task)
+        except Exception as exc:  # never let one submission stop the batch
+            out = {"status": "broken", "reason": f"internal error while grading: {type(exc).__name__}: {exc}",
+                   "trace": traceback.format_exc()}
+        out.update(student=task["student"], lesson=task["lesson"], digest=task["digest"],
+                   seconds=round(time.monotonic() - start, 3))
+        return out
+
+    def _grade(self, task: dict) -> dict:
+        from nbgrader.api import Gradebook
+        from traitlets.config import Config
+
+        student, lesson = task["student"], task["lesson"]
+        submitted = self.course.folder("submitted") / student / lesson
+        scratch = self.scratch_root / f"{student}--{lesson}"
+        if scratch.exists():
+            shutil.rmtree(scratch)
+        root = scratch / "course"
+        (root / "lessons").mkdir(parents=True)
+        shutil.copytree(self.course.source_dir / lesson, root / "lessons" / lesson,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        shutil.copytree(submitted, root / "submitted" / student / lesson,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        db = root / "gradebook.db"
+        shutil.copy(task["template"], db)
+        db_url = f"sqlite:///{db}"
+        with Gradebook(db_url, self.course.course_id) as gb:
+            notebooks = [nb.name for nb in gb.find_assignment(lesson).notebooks]
+            if task.get("extension_seconds"):
+                gb.update_or_create_student(student)
+                gb.update_or_create_submission(lesson, student,
+                                               extension=_dt.timedelta(seconds=task["extension_seconds"]))
+        reason = _validate_submission(root / "submitted" / student / lesson, notebooks)
+        if reason:
+            return {"status": "broken", "reason": reason}
+
+        flags: list[dict] = []
+        integrity = _integrity_module()
+        if integrity is not None:
+            import nbformat
+
+            for name in notebooks:
+                nb = nbformat.read(root / "submitted" / student / lesson / f"{name}.ipynb", as_version=4)
+                flags += [_finding_dict(f) for f in integrity.scan_notebook(nb)]
+
+        config = Config(self.course.config)
+        config.CourseDirectory.root = str(root)
+        config.CourseDirectory.db_url = db_url
+        if self.timeout:
+            config.Execute.timeout = int(self.timeout)
+        # A cell over the limit fails the submission (reported as broken) instead of being scored.
+        config.Execute.interrupt_on_timeout = False
+        autograded = root / "autograded" / student / lesson
+        if self.sandbox:
+            autograded.mkdir(parents=True, exist_ok=True)
+            _sandbox_module().configure(config, autograded)
+        if integrity is not None:
+            from nbgrader.converters.autograde import Autograde
+
+            pps = list(config.Autograde.autograde_preprocessors) if "autograde_preprocessors" in config.Autograde \
+                else list(Autograde.autograde_preprocessors.default_value)
+            # nbgrader's Execute, or the sandbox's subclass of it (same name)
+            i = next(n for n, p in enumerate(pps) if getattr(p, "__name__", "") == "Execute")
+            pps[i:i + 1] = [integrity.AddCanaries, pps[i], integrity.CheckCanaries]
+            config.Autograde.autograde_preprocessors = pps
+
+        from kzcourse.grading.course import Course
+
+        api = Course(root=root, config=config).api()
+        result = api.autograde(lesson, student, force=True, create=True)
+        if not result.get("success"):
+            return {"status": "broken", "reason": _reason_from(result), "log": (result.get("log") or "")[-4000:]}
+        if integrity is not None:
+            flags += [_finding_dict(f) for f in integrity.read_flags(autograded)]
+        rows = {}
+        with Gradebook(db_url, self.course.course_id) as gb:
+            sub = gb.find_submission(lesson, student)
+            rows["timestamp"] = sub.timestamp.isoformat() if sub.timestamp else None
+            rows["notebooks"] = {
+                nb.name: {
+                    "late_submission_penalty": nb.late_submission_penalty,
+                    "grades": {g.name: g.auto_score for g in nb.grades},
+                    "comments": {c.name: c.auto_comment for c in nb.comments},
+                }
+                for nb in sub.notebooks
+            }
+            score, max_score = sub.score, sub.max_score
+        return {"status": "graded", "autograded": str(autograded), "rows": rows, "flags": flags,
+                "score": score, "max_score": max_score}
+
+
+def worker_main() -> int:
+    """Entry point of a worker process: JSON tasks on stdin, JSON results on the original stdout."""
+    out = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything printed by libraries goes to the log, not into the result stream
+    sys.stdout = sys.stderr
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    header = json.loads(sys.stdin.readline())
+    worker = Worker(Path(header["course"]), Path(header["scratch"]), header.get("timeout"), header.get("sandbox", False))
+    out.write(json.dumps({"ready": True}) + "\n")
+    for line in sys.stdin:
+        task = json.loads(line)
+        out.write(json.dumps(worker.grade(task)) + "\n")
+    return 0
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+def record(course: Course, result: dict) -> Outcome:
+    """Write one worker result into the real course (autograded folder, gradebook, journal).
+
+    Signals are blocked meanwhile, so SIGINT/SIGTERM never split a submission's record.
+    """
+    from nbgrader.api import Gradebook
+
+    student, lesson = result["student"], result["lesson"]
+    outcome = Outcome(student, lesson, result["status"], reason=result.get("reason", ""),
+                      flags=result.get("flags", []), seconds=result.get("seconds", 0.0), digest=result["digest"],
+                      score=result.get("score"), max_score=result.get("max_score"))
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        if outcome.status == "graded":
+            dest = course.folder("autograded") / student / lesson
+            staging = dest.parent / f".{lesson}.incoming"
+            if staging.exists():
+                shutil.rmtree(staging)
+            shutil.copytree(result["autograded"], staging)
+            if dest.exists():
+                shutil.rmtree(dest)
+            staging.rename(dest)
+            rows = result["rows"]
+            with warnings.catch_warnings(), Gradebook(course.db_url, course.course_id) as gb:
+                warnings.simplefilter("ignore")  # SQLAlchemy autoflush notes from inside nbgrader's API
+                ts = _dt.datetime.fromisoformat(rows["timestamp"]) if rows.get("timestamp") else None
+                if ts is not None:
+                    gb.update_or_create_submission(lesson, student, timestamp=ts)
+                else:
+                    gb.update_or_create_submission(lesson, student)
+                for nb_name, nb_rows in rows["notebooks"].items():
+                    snb = gb.find_submission_notebook(nb_name, lesson, student)
+                    snb.late_submission_penalty = nb_rows["late_submission_penalty"]
+                    if outcome.flags:  # nbgrader itself never clears a flag; neither do we
+                        snb.flagged = True
+                    for g in snb.grades:
+                        if g.name in nb_rows["grades"]:
+                            g.auto_score = nb_rows["grades"][g.name]
+                            # nbgrader's SaveAutoGrades rule, applied against the real gradebook
+                            g.needs_manual_grade = g.manual_score is not None or g.auto_score is None
+                    for c in snb.comments:
+                        if c.name in nb_rows["comments"]:
+                            c.auto_comment = nb_rows["comments"][c.name]
+                gb.db.commit()
+        _append_journal(course, {
+            "student": student, "lesson": lesson, "digest": outcome.digest, "status": outcome.status,
+            "reason": outcome.reason, "flags": outcome.flags, "score": outcome.score, "max_score": outcome.max_score,
+            "seconds": outcome.seconds, "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        })
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    return outcome
+
+
+class Progress:
+    """A plain-text progress bar on stderr (one line per tenth when stderr is not a terminal)."""
+
+    def __init__(self, total: int, stream=None, enabled: bool = True):
+        self.total, self.done, self.broken, self.flagged = total, 0, 0, 0
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and total > 0
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.start = time.monotonic()
+        self._last_tenth = -1
+
+    def line(self) -> str:
+        width = 30
+        filled = int(width * self.done / self.total) if self.total else width
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / self.done * (self.total - self.done) if self.done else 0
+        return (f"grading [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
+                f"  broken {self.broken}  flagged {self.flagged}  {elapsed:.0f}s elapsed"
+                + (f", ~{eta:.0f}s left" if self.done and self.done < self.total else ""))
+
+    def update(self, outcome: Outcome | None = None) -> None:
+        if outcome is not None:
+            self.done += 1
+            self.broken += outcome.status == "broken"
+            self.flagged += outcome.status == "graded" and outcome.flagged
+        if not self.enabled:
+            return
+        if self.tty:
+            self.stream.write("\r" + self.line())
+            self.stream.flush()
+        else:
+            tenth = int(10 * self.done / self.total)
+            if tenth != self._last_tenth:
+                self._last_tenth = tenth
+                self.stream.write(self.line() + "\n")
+                self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+class _Proc:
+    def __init__(self, course: Course, scratch: Path, timeout: int | None, sandbox: bool, log: Path):
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.log = open(log, "ab")
+        self.p = subprocess.Popen([sys.executable, "-m", "kzcourse.grading.grade", "--worker"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, env=env,
+                                  start_new_session=True, cwd=str(course.root))
+        self.buffer = b""
+        self.task: dict | None = None
+        self.ready = False
+        self.send({"course": str(course.root), "scratch": str(scratch), "timeout": timeout, "sandbox": sandbox})
+
+    def send(self, obj: dict) -> None:
+        self.p.stdin.write((json.dumps(obj) + "\n").encode())
+        self.p.stdin.flush()
+
+    def lines(self) -> list[dict] | None:
+        """Complete JSON lines read so far; None at end of file (the worker died)."""
+        chunk = os.read(self.p.stdout.fileno(), 65536)
+        if not chunk:
+            return None
+        self.buffer += chunk
+        *complete, self.buffer = self.buffer.split(b"\n")
+        return [json.loads(l) for l in complete if l.strip()]
+
+    def stop(self, grace: float = 10.0) -> None:
+        if self.p.poll() is None:
+            try:
+                os.killpg(self.p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.p.wait(grace)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.p.wait()
+        self.log.close()
+
+
+def grade(course: Course, lessons: list[str] | None = None, *, jobs: int | None = None, timeout: int | None = None,
+          sandbox: bool = True, force: bool = False, collect: bool = True, progress: bool = True,
+          warn: Callable[[str], None] | None = None) -> GradeRun:
+    """Collect and autograde ``lessons`` (default: all) in parallel; see the module docstring.
+
+    Raises :class:`CourseError` for bad input (unknown lesson, unreleased lesson, misplaced files,
+    no sandbox while ``sandbox`` is required).
+    """
+    run = GradeRun()
+
+    def _warn(msg: str) -> None:
+        run.warnings.append(msg)
+        (warn or (lambda m: print(f"warning: {m}", file=sys.stderr)))(msg)
+
+    if lessons:
+        lessons = course.check_lessons(lessons)
+    else:  # every lesson with at least one submission
+        submitted = course.folder("submitted")
+        lessons = [l for l in course.lesson_ids() if submitted.is_dir() and any(submitted.glob(f"*/{l}"))]
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    sb = _sandbox_module()
+    if sandbox:
+        if sb is None:
+            _warn("kzcourse.grading.sandbox is not installed: student code runs without a sandbox")
+            sandbox = False
+        elif not sb.available():
+            raise CourseError(
+                "The sandbox is not available: expected bubblewrap (`bwrap`) to be installed and usable. "
+                "Install the Debian package `bubblewrap`, or pass --no-sandbox to run student code with your own "
+                "rights (only for submissions you trust)."
+            )
+    if _integrity_module() is None:
+        _warn("kzcourse.grading.integrity is not installed: tampering tricks are not detected")
+    if collect:
+        _collect(course, lessons, _warn)
+    check_submitted_layout(course)
+    _check_released(course, lessons)
+    tasks, run.already_done = discover(course, lessons, force=force)
+    _ensure_students(course, tasks, _warn)
+    if not tasks:
+        return run
+    state = course.state_dir
+    run_dir = state / "run"
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    (run_dir / "scratch").mkdir(parents=True)
+    (state / "logs").mkdir(exist_ok=True)
+    templates = {}
+    for lesson in sorted({t.lesson for t in tasks}):
+        templates[lesson] = run_dir / f"template-{lesson}.db"
+        build_template(course, lesson, templates[lesson])
+
+    bar = Progress(len(tasks), enabled=progress)
+    stop_signal: list[int] = []
+
+    def on_signal(signum, frame):
+        stop_signal.append(signum)
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    procs: list[_Proc] = []
+    pending = list(reversed(tasks))
+    sel = selectors.DefaultSelector()
+    try:
+        for n in range(min(jobs, len(tasks))):
+            p = _Proc(course, run_dir / "scratch" / f"w{n}", timeout, sandbox, state / "logs" / f"worker-{n}.log")
+            procs.append(p)
+            sel.register(p.p.stdout, selectors.EVENT_READ, p)
+        bar.update()
+        while (pending or any(p.task for p in procs)) and not stop_signal:
+            for p in procs:
+                if p.ready and p.task is None and pending:
+                    t = pending.pop()
+                    p.task = dict(asdict(t), template=str(templates[t.lesson]))
+                    p.send(p.task)
+            for key, _ in sel.select(timeout=0.5):
+                p = key.data
+                msgs = p.lines()
+                if msgs is None:  # the worker process died
+                    sel.unregister(p.p.stdout)
+                    procs.remove(p)
+                    if p.task is not None and not stop_signal:
+                        t = p.task
+                        o = record(course, {"student": t["student"], "lesson": t["lesson"], "digest": t["digest"],
+                                            "status": "broken",
+                                            "reason": "the grading worker process died (see .kzcourse/logs/)"})
+                        run.outcomes.append(o)
+                        bar.update(o)
+                    p.stop(0)
+                    if (pending or any(q.task for q in procs)) and not stop_signal:
+                        n = len(procs) + len(run.outcomes)
+                        q = _Proc(course, run_dir / "scratch" / f"w{n}", timeout, sandbox,
+                                  state / "logs" / f"worker-r{n}.log")
+                        procs.append(q)
+                        sel.register(q.p.stdout, selectors.EVENT_READ, q)
+                    continue
+                for msg in msgs:
+                    if msg.get("ready"):
+                        p.ready = True
+                        continue
+                    p.task = None
+                    o = record(course, msg)
+                    run.outcomes.append(o)
+                    bar.update(o)
+            if not procs and pending:
+                raise RuntimeError("every grading worker died; see .kzcourse/logs/")
+    finally:
+        for p in procs:
+            try:
+                p.p.stdin.close()
+            except OSError:
+                pass
+        for p in procs:
+            p.stop()
+        sel.close()
+        bar.close()
+        for s, h in previous.items():
+            signal.signal(s, h)
+    if stop_signal:
+        run.interrupted_by = stop_signal[0]
+        run.pending = len(tasks) - len(run.outcomes)
+    else:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return run
+
+
+def _collect(course: Course, lessons: list[str], warn: Callable[[str], None]) -> None:
+    """Collect submissions waiting in the exchange with nbgrader's own ``collect`` (if an exchange is set)."""
+    root = course.config.Exchange.get("root") if "Exchange" in course.config else None
+    if not root or not (Path(str(root)) / (course.course_id or "") / "inbound").is_dir():
+        return
+    api = course.api()
+    for lesson in lessons:
+        result = api.collect(lesson)
+        if not result.get("success"):
+            warn(f"collecting {lesson} from the exchange failed: {(result.get('error') or '').strip().splitlines()[-1:]}")
+
+
+@dataclass
+class Summary:
+    """The state of grading for some lessons after a run: what is graded, broken, flagged."""
+
+    run: GradeRun
+    graded: int
+    broken: list[dict]
+    flagged: list[dict]
+
+    def exit_code(self) -> int:
+        """4 if any submission is broken, 5 if any is flagged, 6 if both, else 0 (see kzcourse.cli)."""
+        return {(False, False): 0, (True, False): 4, (False, True): 5, (True, True): 6}[
+            (bool(self.broken), bool(self.flagged))]
+
+    def text(self) -> str:
+        run = self.run
+        lines = [f"graded {len(run.outcomes) - len(run.broken)} submission(s) in this run"
+                 f" ({run.already_done} already graded before, skipped)"]
+        if run.interrupted_by is not None:
+            lines.append(f"INTERRUPTED by {signal.Signals(run.interrupted_by).name}: {run.pending} submission(s) "
+                         f"left; run the same command again to grade them")
+        lines.append(f"{self.graded} graded, {len(self.broken)} broken, {len(self.flagged)} flagged for review")
+        if self.broken:
+            lines.append("BROKEN (not graded, nothing recorded; fix or grade by hand):")
+            lines += [f"  {e['student']}  {e['lesson']}  {e['reason']}" for e in self.broken]
+        if self.flagged:
+            lines.append("FLAGGED for manual review (scores recorded, flagged in the Formgrader):")
+            for e in self.flagged:
+                why = "; ".join(f"{f.get('code')}: {f.get('message')}" + (f" (cell {f['cell']})" if f.get("cell") else "")
+                                for f in e["flags"])
+                lines.append(f"  {e['student']}  {e['lesson']}  {why}")
+        return "\n".join(lines)
+
+
+def summarise(course: Course, lessons: list[str], run: GradeRun | None = None) -> Summary:
+    """Summarise the journal for ``lessons``: only submissions still present with the same content count."""
+    journal = read_journal(course)
+    submitted = course.folder("submitted")
+    broken, flagged, graded = [], [], 0
+    for (student, lesson), e in sorted(journal.items()):
+        folder = submitted / student / lesson
+        if lesson not in lessons or not folder.is_dir() or submission_digest(folder) != e.get("digest"):
+            continue
+        if e["status"] == "broken":
+            broken.append(e)
+        else:
+            graded += 1
+            if e.get("flags"):
+                flagged.append(e)
+    return Summary(run or GradeRun(), graded, broken, flagged)
+
+
+if __name__ == "__main__":
+    if "--worker" in sys.argv:
+        raise SystemExit(worker_main())
+    raise SystemExit("usage: python -m kzcourse.grading.grade --worker (used by `kzcourse grade`)")
