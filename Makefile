@@ -26,9 +26,16 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	touch $@
 
 ## Open JupyterLab on the lessons (the main job).
+## The Formgrader (Nbgrader -> Formgrader) opens on a graded sample term, made once by
+## `kzcourse demo` in build/demo-term; JupyterLab itself opens on lessons/.
+DEMO_TERM ?= build/demo-term
+DEMO_LESSONS ?= 01-article 02-geography 03-timeline
 lab: venv
 	mkdir -p .jupyter
-	$(JUPYTER_ENV) $(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) --ServerApp.default_url=/lab/tree/lessons
+	test -f $(DEMO_TERM)/course/nbgrader_config.py || \
+	  $(JUPYTER_ENV) $(PY) -m kzcourse demo $(DEMO_TERM) --lessons $(DEMO_LESSONS)
+	cd $(DEMO_TERM)/course && $(JUPYTER_ENV) $(CURDIR)/$(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) \
+	  --ServerApp.default_url=/lab/tree/lessons
 
 ## Debian's Chromium for the browser tests (Playwright never downloads a browser here).
 chromium:
