@@ -392,7 +392,7 @@ class Worker:
             from nbgrader.converters.autograde import Autograde
 
             pps = list(config.Autograde.autograde_preprocessors) if "autograde_preprocessors" in config.Autograde \
-                else list(Autograde.autograde_preprocessors.default_value)
+                else list(Autograde.class_traits()["autograde_preprocessors"].default())
             # nbgrader's Execute, or the sandbox's subclass of it (same name)
             i = next(n for n, p in enumerate(pps) if getattr(p, "__name__", "") == "Execute")
             pps[i:i + 1] = [integrity.AddCanaries, pps[i], integrity.CheckCanaries]
