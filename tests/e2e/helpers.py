@@ -68,15 +68,13 @@ def run(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float = 600
 
 
 def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    """Wait until ``url`` answers (any HTTP status), failing early if ``proc`` exits."""
+    """Wait until ``url`` answers with a success status, failing early if ``proc`` exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"server exited with {proc.returncode} before answering {url}:\n{tail(log)}")
         try:
             urllib.request.urlopen(url, timeout=5)
-            return
-        except urllib.error.HTTPError:
             return
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             time.sleep(0.5)
