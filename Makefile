@@ -9,7 +9,7 @@ JUPYTER_ENV := JUPYTER_CONFIG_DIR=$(CURDIR)/.jupyter/config JUPYTER_DATA_DIR=$(C
                JUPYTER_RUNTIME_DIR=$(CURDIR)/.jupyter/runtime IPYTHONDIR=$(CURDIR)/.jupyter/ipython
 PYTEST_ARGS ?=
 
-.PHONY: lab test venv test-venv chromium lessons-clean bench clean
+.PHONY: lab test venv test-venv chromium proxy lessons-clean bench clean
 
 venv: $(VENV)/.installed
 
@@ -43,8 +43,14 @@ chromium:
 	  { echo "Installing Debian's chromium for the browser tests"; \
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
-## Run the whole test suite (unit, doctests, notebooks, nbgrader, browser).
-test: test-venv chromium
+## configurable-http-proxy (npm) for the JupyterHub end-to-end test, installed into ./.node.
+CHP := .node/node_modules/.bin/configurable-http-proxy
+proxy: $(CHP)
+$(CHP):
+	npm install --silent --no-audit --no-fund --prefix .node configurable-http-proxy
+
+## Run the whole test suite (unit, doctests, notebooks, nbgrader, browser, JupyterLab and JupyterHub end to end).
+test: test-venv chromium proxy
 	mkdir -p .jupyter
 	$(JUPYTER_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
@@ -57,4 +63,4 @@ lessons-clean: venv
 	$(PY) -m kzcourse.lessons --clear-outputs
 
 clean:
-	rm -rf $(VENV) .jupyter .pytest_cache build *.egg-info
+	rm -rf $(VENV) .jupyter .pytest_cache build *.egg-info .node test-artifacts
