@@ -33,6 +33,29 @@ from kzcourse.grading.preprocessors import HideHiddenTestTracebacks  # noqa: E40
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestTracebacks, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
 
+# Sandbox and integrity (README, "Sandbox and integrity"): the kernel that runs student code
+# starts inside bubblewrap (no course files, no network) when bubblewrap works here, and
+# canary cells around Execute record tampering in autograded/<student>/<lesson>/integrity.json.
+# The canaries are removed before grades are saved; they never change a score.
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, Execute, IgnorePattern, LimitOutput, SaveAutoGrades)
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+
+from kzcourse.grading import integrity, sandbox  # noqa: E402
+
+if sandbox.available():
+    Execute = sandbox.Execute  # noqa: F811 (nbgrader's Execute, kernel in the sandbox)
+else:
+    import logging  # noqa: E402
+
+    logging.getLogger("kzcourse").warning(
+        "bubblewrap is not usable here: student code is autograded WITHOUT the sandbox "
+        "(apt-get install bubblewrap).")
+c.Autograde.autograde_preprocessors = [
+    integrity.AddCanaries, Execute, integrity.CheckCanaries,
+    IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+]
+
 # One-machine setup: the exchange lives inside the course folder, where the
 # instructor can write. On JupyterHub, point this at the shared exchange volume.
 c.Exchange.root = os.path.join(_here, ".exchange")

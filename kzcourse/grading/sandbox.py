@@ -1,0 +1,334 @@
+"""Run the kernel that executes student code inside bubblewrap (Debian package ``bubblewrap``).
+
+Only the *kernel* is sandboxed; nbgrader itself (the grader, the gradebook) runs as usual.
+The kernel sees:
+
+* its scratch folder (the submission's copy, its working directory), read-write;
+* the system (``/usr``, ``/bin``, ``/lib*``, a few files of ``/etc``), Python's installation
+  and virtual environment, and the ``kzcourse`` package, all read-only — with any folder of
+  the package that holds notebooks (packaged lessons, with solutions) hidden;
+* a private, empty ``/tmp``, a fresh ``/proc`` and a minimal ``/dev``;
+* a private folder holding its connection file and the Unix sockets it talks over.
+
+Everything else — the course's ``lessons/`` (solutions, hidden tests), the gradebook, other
+students' folders, the instructor's home and environment variables — does not exist for it.
+It has no network (``--unshare-net``; the kernel talks to nbgrader over Unix sockets,
+ZeroMQ's ``ipc`` transport, instead of TCP), runs as ``nobody`` (uid 65534) without
+capabilities, in its own PID namespace, and dies with the grader (``--die-with-parent``).
+
+How it plugs into nbgrader: :func:`configure` puts :class:`Execute` (nbgrader's ``Execute``
+whose kernels start through :class:`SandboxedKernelManager`) in place of nbgrader's ``Execute``
+in ``Autograde.autograde_preprocessors``. Settings stay nbgrader's: ``c.Execute.timeout`` etc.
+apply unchanged, because the class keeps nbgrader's name.
+
+>>> from traitlets.config import Config
+>>> c = Config()
+>>> if available():
+...     configure(c, Path("."))
+...     assert any(p is Execute for p in c.Autograde.autograde_preprocessors)
+"""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+from nbgrader.preprocessors import Execute as NbgraderExecute
+from traitlets import Int, List, Unicode
+
+from kzcourse.errors import KzCourseError
+
+NOBODY = 65534
+_ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "nsswitch.conf", "hosts",
+              "mime.types", "fonts", "alternatives", "ssl")
+_TOP_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+_ENV_KEEP = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "PYDEVD_DISABLE_FILE_VALIDATION",
+             "JPY_SESSION_NAME", "MPLBACKEND")
+
+
+class SandboxError(KzCourseError, RuntimeError):
+    """bubblewrap is missing or cannot create a sandbox on this machine."""
+
+
+def _bwrap() -> str | None:
+    return shutil.which("bwrap") or (("/usr/bin/bwrap") if os.access("/usr/bin/bwrap", os.X_OK) else None)
+
+
+@functools.lru_cache(maxsize=None)
+def _probe(bwrap: str, uid: int | None) -> str:
+    """Run ``true`` in the sandbox; return "" when it works, else bwrap's complaint."""
+    args = [bwrap, *_base_args(uid), "--", "/bin/true" if os.path.exists("/bin/true") else "/usr/bin/true"]
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return "" if done.returncode == 0 else (done.stderr.strip() or f"exit status {done.returncode}")
+
+
+def available() -> bool:
+    """Whether bubblewrap is installed and can build the sandbox here (user, PID and network namespaces).
+
+    >>> isinstance(available(), bool)
+    True
+    """
+    bwrap = _bwrap()
+    return bool(bwrap) and _probe(bwrap, NOBODY) == ""
+
+
+def _base_args(uid: int | None) -> list[str]:
+    """bwrap arguments that do not depend on the submission: namespaces, system folders, Python."""
+    args = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "sandbox"]
+    if uid is not None:
+        args += ["--unshare-user", "--uid", str(uid), "--gid", str(uid)]
+    args += ["--ro-bind", "/usr", "/usr"]
+    for name in _TOP_DIRS:
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    args += ["--dir", "/etc"]
+    for name in _ETC_FILES:
+        if os.path.exists(f"/etc/{name}"):
+            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm", "--dir", "/tmp/home"]
+    return args
+
+
+def _python_dirs() -> list[Path]:
+    """Folders the kernel's Python needs: the installation, the virtualenv, and kzcourse itself."""
+    import kzcourse
+
+    found = [Path(p).resolve() for p in {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix}]
+    found.append(Path(kzcourse.__file__).resolve().parent)
+    out: list[Path] = []
+    for path in sorted(set(found), key=lambda p: len(p.parts)):
+        if not any(path == o or o in path.parents for o in out) and not path.is_relative_to("/usr"):
+            out.append(path)
+    return out
+
+
+def _hidden_package_dirs() -> list[Path]:
+    """Folders of the kzcourse package that hold notebooks (packaged lessons with solutions)."""
+    import kzcourse
+
+    package = Path(kzcourse.__file__).resolve().parent
+    return sorted(d for d in package.iterdir() if d.is_dir() and not d.is_symlink() and next(d.rglob("*.ipynb"), None))
+
+
+def bwrap_command(scratch: Path, runtime: Path, env: dict[str, str], *, uid: int | None = NOBODY,
+                  read_only: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The bwrap command line (without the kernel's own command) for one kernel.
+
+    Parameters
+    ----------
+    scratch : Path
+        The only folder the kernel may write (and its working directory).
+    runtime : Path
+        A private folder for the connection file and the kernel's Unix sockets.
+    env : dict
+        The kernel's whole environment (bwrap starts from an empty one).
+    uid : int or None
+        The uid (and gid) inside the sandbox; ``None`` keeps the grader's.
+    read_only : sequence of str
+        Extra folders to show read-only (``SandboxedKernelManager.read_only``).
+
+    Examples
+    --------
+    >>> cmd = bwrap_command(Path("/srv/s1"), Path("/tmp/k1"), {"PATH": "/usr/bin"})
+    >>> cmd[0].endswith("bwrap") and "--unshare-all" in cmd and cmd[cmd.index("--chdir") + 1]
+    '/srv/s1'
+    """
+    bwrap = _bwrap() or "bwrap"
+    args = [bwrap, *_base_args(uid)]
+    for path in _python_dirs() + [Path(p) for p in read_only]:
+        args += ["--ro-bind", str(path), str(path)]
+    for path in _hidden_package_dirs():
+        args += ["--tmpfs", str(path)]
+    passwd = runtime / "passwd"
+    group = runtime / "group"
+    if runtime.is_dir():
+        passwd.write_text(f"root:x:0:0:root:/:/usr/sbin/nologin\nnobody:x:{NOBODY}:{NOBODY}:nobody:/tmp/home:/usr/sbin/nologin\n")
+        group.write_text(f"root:x:0:\nnogroup:x:{NOBODY}:\n")
+        args += ["--ro-bind", str(passwd), "/etc/passwd", "--ro-bind", str(group), "/etc/group"]
+    args += ["--bind", str(runtime), str(runtime), "--bind", str(scratch), str(scratch), "--chdir", str(scratch)]
+    args += ["--remount-ro", "/", "--clearenv"]
+    for key, value in sorted(env.items()):
+        args += ["--setenv", key, value]
+    return args + ["--"]
+
+
+def kernel_env(inherited: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a sandboxed kernel: a few harmless variables, none of the grader's secrets.
+
+    >>> env = kernel_env({"LANG": "C.UTF-8", "AWS_SECRET_ACCESS_KEY": "x", "HOME": "/root"})
+    >>> env["LANG"], env["HOME"], "AWS_SECRET_ACCESS_KEY" in env
+    ('C.UTF-8', '/tmp/home', False)
+    """
+    inherited = inherited if inherited is not None else dict(os.environ)
+    env = {k: v for k, v in inherited.items() if k in _ENV_KEEP}
+    bindir = str(Path(sys.executable).parent)
+    env.update(
+        PATH=os.pathsep.join([bindir, "/usr/local/bin", "/usr/bin", "/bin"]),
+        HOME="/tmp/home", TMPDIR="/tmp", IPYTHONDIR="/tmp/home/.ipython", MPLCONFIGDIR="/tmp/home/.matplotlib",
+        JUPYTER_CONFIG_DIR="/tmp/home/.jupyter", JUPYTER_DATA_DIR="/tmp/home/.local/share/jupyter",
+        JUPYTER_RUNTIME_DIR="/tmp/home/.jupyter-runtime", XDG_CACHE_HOME="/tmp/home/.cache",
+        XDG_CONFIG_HOME="/tmp/home/.config", PYTHONNOUSERSITE="1", JUPYTER_PLATFORM_DIRS="1",
+        # In its PID namespace the kernel's parent is bwrap's init, pid 1: no parent polling.
+        JPY_PARENT_PID="1",
+    )
+    return env
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """An ``AsyncKernelManager`` whose kernel process starts inside bubblewrap.
+
+    The kernel talks over Unix sockets (``transport = "ipc"``) in a private folder made for
+    it, because it has no network. Interrupts are sent as messages (the kernel sits in its
+    own session). The private folder is removed when the kernel's resources are cleaned up.
+    """
+
+    scratch = Unicode(
+        "", help="The kernel's only writable folder and working directory. Empty: the folder the kernel is "
+                 "started in (nbgrader: the autograded notebook's folder).",
+    ).tag(config=True)
+    sandbox_uid = Int(NOBODY, help="uid and gid of the kernel inside the sandbox (65534 = nobody); -1 keeps the "
+                                   "grader's own.").tag(config=True)
+    read_only = List(Unicode(), help="Extra folders the kernel may read (read-only), e.g. a shared data "
+                                     "folder. Never list the course folder.").tag(config=True)
+
+    _kz_runtime: str | None = None
+
+    async def _async_pre_start_kernel(self, *, transport_encryption: str | None = None, **kw: Any):
+        bwrap = _bwrap()
+        if not bwrap:
+            raise SandboxError("The grading sandbox needs bubblewrap: expected a `bwrap` program on PATH, found none. "
+                               "Install it (Debian/Ubuntu: `apt-get install bubblewrap`), or grade without the sandbox.")
+        scratch = Path(self.scratch or kw.get("cwd") or os.getcwd()).resolve()
+        if not scratch.is_dir():
+            raise SandboxError(f"The sandbox's scratch folder must exist: expected a folder, got {str(scratch)!r}. "
+                               "Create it (it holds the submission) before starting the kernel.")
+        self._kz_cleanup()
+        base = Path(tempfile.gettempdir())
+        if len(str(base)) > 60:  # Unix socket paths are limited to ~107 bytes
+            base = Path("/tmp")
+        runtime = Path(tempfile.mkdtemp(prefix="kzk-", dir=base)).resolve()
+        self._kz_runtime = str(runtime)
+        self.transport = "ipc"
+        self.connection_file = str(runtime / "kernel.json")
+        self.ip = str(runtime / "ipc")
+        self.kernel_spec.interrupt_mode = "message"
+        kw["cwd"] = str(scratch)
+        cmd, kw = await super()._async_pre_start_kernel(transport_encryption=transport_encryption, **kw)
+        env = kernel_env(kw.get("env"))
+        env.update({k: v for k, v in (self.kernel_spec.env or {}).items() if k not in env})
+        uid = None if self.sandbox_uid < 0 else self.sandbox_uid
+        wrapped = bwrap_command(scratch, runtime, env, uid=uid, read_only=list(self.read_only)) + list(cmd)
+        self.log.debug("Sandboxed kernel command: %s", wrapped)
+        return wrapped, kw
+
+    def _kz_cleanup(self) -> None:
+        if self._kz_runtime:
+            shutil.rmtree(self._kz_runtime, ignore_errors=True)
+            self._kz_runtime = None
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            self._kz_cleanup()
+
+    cleanup_resources = _async_cleanup_resources
+
+
+def scrub(folder: Path) -> list[str]:
+    """Remove symbolic links and special files a kernel left in its scratch folder; return their paths.
+
+    A dangling link made inside the sandbox (``ln -s ../../../lessons/...``) would point at the
+    course when nbgrader later copies the folder (for feedback), so none may survive grading.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> (d / "leak").symlink_to("/etc/passwd")
+    >>> scrub(d) == [str(d / "leak")], (d / "leak").exists()
+    (True, False)
+    """
+    removed = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode) or not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+                path.unlink()
+                removed.append(str(path))
+    return sorted(removed)
+
+
+class Execute(NbgraderExecute):
+    """nbgrader's ``Execute``, with the kernel in the sandbox and the scratch folder scrubbed afterwards.
+
+    It keeps nbgrader's class name, so ``c.Execute.*`` settings apply to it unchanged.
+    Symbolic links removed from the scratch folder are listed in
+    ``resources["kzcourse_sandbox"]["removed"]`` (the integrity report flags them).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(*args, **kwargs)
+
+    def preprocess(self, nb: Any, resources: Any, *args: Any, **kwargs: Any):
+        path = (resources or {}).get("metadata", {}).get("path") or "."
+        try:
+            return super().preprocess(nb, resources, *args, **kwargs)
+        finally:
+            scratch = self.config.get("SandboxedKernelManager", {}).get("scratch") or path
+            removed = scrub(Path(scratch)) if Path(scratch).is_dir() else []
+            if removed:
+                self.log.warning("Removed links and special files the student's code left: %s", removed)
+            if isinstance(resources, dict):
+                resources.setdefault("kzcourse_sandbox", {})["removed"] = removed
+
+
+def configure(config: Any, scratch: Path) -> None:
+    """Make nbgrader run student kernels inside the sandbox, with ``scratch`` as their only writable folder.
+
+    Replaces nbgrader's ``Execute`` in ``config.Autograde.autograde_preprocessors`` (or in
+    nbgrader's default list) by :class:`Execute`, and sets
+    ``config.SandboxedKernelManager.scratch``. Call it after any other change to
+    ``autograde_preprocessors``.
+
+    Parameters
+    ----------
+    config : traitlets.config.Config
+        The configuration nbgrader's converter will be built with; changed in place.
+    scratch : Path
+        The submission's scratch copy: the autograded notebook's folder, where the kernel runs.
+
+    Raises
+    ------
+    SandboxError
+        When bubblewrap is missing or cannot create the sandbox here.
+    """
+    bwrap = _bwrap()
+    problem = "no `bwrap` program on PATH" if not bwrap else _probe(bwrap, NOBODY)
+    if problem:
+        raise SandboxError(f"The grading sandbox is not usable: expected bubblewrap to create user, PID and network "
+                           f"namespaces, got: {problem}. Install the Debian package `bubblewrap` (and allow "
+                           "unprivileged user namespaces), or grade without the sandbox.")
+    from nbgrader.converters.autograde import Autograde
+
+    pps = list(config.Autograde.autograde_preprocessors) if "autograde_preprocessors" in config.Autograde \
+        else list(Autograde.class_traits()["autograde_preprocessors"].default())
+    swapped = [Execute if (isinstance(p, type) and issubclass(p, NbgraderExecute)) or p == "nbgrader.preprocessors.Execute"
+               else p for p in pps]
+    if Execute not in swapped:
+        raise SandboxError("Autograde.autograde_preprocessors has no Execute step to sandbox: expected nbgrader's "
+                           f"Execute in the list, got {[getattr(p, '__name__', p) for p in pps]}. Add it back.")
+    config.Autograde.autograde_preprocessors = swapped
+    config.SandboxedKernelManager.scratch = str(Path(scratch).resolve())
