@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -238,6 +239,30 @@ def test_a_class_on_jupyterhub_releases_submits_grades_and_gets_feedback(tmp_pat
     url = f"http://127.0.0.1:{port}"
     log = helpers.ARTIFACTS / "jupyterhub.log"
     args = [sys.executable, "-m", "jupyterhub", "-f", str(config), "--no-ssl"]
+    try:
+        _run_class(args, root, hub_env, log, url, service_token, users, course, instructor_env, exchange, homes,
+                   answers, expected, full, out_of, timings, t0)
+    finally:
+        _stop_proxy(root / "proxy.pid")
+
+
+def _stop_proxy(pid_file: Path) -> None:
+    """The proxy runs in its own session: stop it if the hub left it behind."""
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
+def _run_class(args, root, hub_env, log, url, service_token, users, course, instructor_env, exchange, homes,
+               answers, expected, full, out_of, timings, t0) -> None:
+    """The hub's part of the test above: everything that happens while the hub runs."""
+    import nbformat
+
     with helpers.server(args, cwd=root, env=hub_env, log=log, ready_url=f"{url}/hub/api", timeout=240):
         hub = Hub(url, service_token)
         timings["hub up"] = time.monotonic() - t0
