@@ -30,7 +30,7 @@ def almaty_view(
     layers: Iterable[str] | str | None = None,
     event_types: Iterable[str] | str | None = None,
     *,
-    offline: bool = False,
+    offline: bool | None = None,
     folder: str | Path | None = None,
 ) -> "folium.Map":
     """The Almaty map for one day, set of layers and set of event types (a pure function).
@@ -43,7 +43,7 @@ def almaty_view(
         Any of :data:`kzcourse.maps.LAYERS`; ``None`` means all.
     event_types : str or list of str, optional
         ACLED event types; ``None`` means all.
-    offline : bool, default False
+    offline : bool or None, default None
         Inline Leaflet and draw no tiles (see :mod:`kzcourse.maps`).
     folder : str or Path, optional
         A folder with a copy of the data files.
@@ -70,7 +70,7 @@ def _map_html(m: "folium.Map") -> str:
     return m._repr_html_()
 
 
-def almaty_explorer(*, offline: bool = False, folder: str | Path | None = None) -> "ipywidgets.VBox":
+def almaty_explorer(*, offline: bool | None = None, folder: str | Path | None = None) -> "ipywidgets.VBox":
     """An ipywidgets explorer of the Almaty map: a day slider, layers and event types.
 
     Moving the slider or changing a selection redraws the map (via
@@ -81,8 +81,9 @@ def almaty_explorer(*, offline: bool = False, folder: str | Path | None = None) 
 
     Parameters
     ----------
-    offline : bool, default False
-        Build offline maps (no tiles, inlined Leaflet).
+    offline : bool or None, default None
+        Build offline maps (no tiles, inlined Leaflet); None follows ``KZCOURSE_OFFLINE``
+        (see :func:`kzcourse.maps.resolve_offline`).
     folder : str or Path, optional
         A folder with a copy of the data files.
 
@@ -102,6 +103,7 @@ def almaty_explorer(*, offline: bool = False, folder: str | Path | None = None) 
 
     from kzcourse import maps
 
+    offline = maps.resolve_offline(offline)
     day = widgets.IntSlider(value=19, min=1, max=19, step=1, description="Day (Jan)", continuous_update=False)
     shown = [name for name in maps.LAYERS if offline or name != "countries"]  # as almaty_map's default
     layers = widgets.SelectMultiple(options=list(maps.LAYERS), value=shown, description="Layers", rows=len(maps.LAYERS))

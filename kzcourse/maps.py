@@ -12,10 +12,13 @@ builder                what it shows
 :func:`spread_map`     where the protests began and spread; the CSTO contingents
 =====================  ==========================================================
 
-All builders take ``offline``: ``False`` (default) draws OpenStreetMap tiles and
+All builders take ``offline``: ``False`` draws OpenStreetMap tiles and
 links Leaflet from folium's usual CDN; ``True`` inlines a vendored Leaflet
 (``kzcourse/assets``) and uses the Natural Earth country polygons as the only
-basemap, so a saved HTML file opens with no network at all.
+basemap, so a saved HTML file opens with no network at all. ``None`` (the
+default) means online, unless the environment variable ``KZCOURSE_OFFLINE`` is
+``1``/``true``/``yes`` — how a classroom behind a firewall (or a JupyterHub
+without internet) switches every map in every lesson to offline at once.
 
 Markers are inline SVG shapes: colour *and* shape tell kinds apart (Okabe–Ito
 palette), so the maps stay readable without colour vision.
@@ -269,6 +272,42 @@ def _esc(value: Any) -> str:
 @functools.lru_cache(maxsize=None)
 def _asset(name: str) -> str:
     return (Path(str(resources.files("kzcourse"))) / _ASSETS / name).read_text(encoding="utf-8")
+
+
+OFFLINE_ENV = "KZCOURSE_OFFLINE"
+
+
+def resolve_offline(offline: bool | None = None) -> bool:
+    """Decide whether a map is built offline.
+
+    ``True``/``False`` win; ``None`` reads the ``KZCOURSE_OFFLINE`` environment
+    variable (``1``, ``true``, ``yes`` mean offline; unset or ``0``, ``false``, ``no`` online).
+
+    >>> resolve_offline(True), resolve_offline(False)
+    (True, False)
+    >>> resolve_offline("yes")
+    Traceback (most recent call last):
+    ...
+    kzcourse.errors.InputTypeError: offline should be True, False or None, got 'yes' (str).
+    """
+    import os
+
+    from kzcourse._validate import describe
+    from kzcourse.errors import DataError, InputTypeError
+
+    if offline is None:
+        raw = os.environ.get(OFFLINE_ENV, "").strip().lower()
+        if raw in ("", "0", "false", "no"):
+            return False
+        if raw in ("1", "true", "yes"):
+            return True
+        raise DataError(
+            f"The environment variable {OFFLINE_ENV} is {raw!r}; expected 1/true/yes (offline maps) "
+            "or 0/false/no (online maps). Fix it where the server is started."
+        )
+    if isinstance(offline, bool):
+        return offline
+    raise InputTypeError(f"offline should be True, False or None, got {describe(offline)}.")
 
 
 def _new_map(*, offline: bool, title: str, location=(48.0, 67.0), zoom_start: int = 4, **kwargs: Any) -> "folium.Map":
@@ -637,7 +676,7 @@ _SLIDER_JS = """{% macro script(this, kwargs) %}
 
 def almaty_map(
     day: Any = None,
-    offline: bool = False,
+    offline: bool | None = None,
     layers: Iterable[str] | str | None = None,
     event_types: Iterable[str] | str | None = None,
     *,
@@ -650,7 +689,8 @@ def almaty_map(
     day : int, str or datetime.date, optional
         Show the state up to this day of January 2022 (1-19). ``None`` (default)
         shows all 19 days with a day slider on the map: drag it to replay them.
-    offline : bool, default False
+    offline : bool or None, default None
+        None: online unless ``KZCOURSE_OFFLINE`` is set (see :func:`resolve_offline`).
         Inline a vendored Leaflet and use no tiles (see the module docstring).
     layers : str or list of str, optional
         Any of :data:`LAYERS`: ``'countries'`` (Natural Earth polygons),
@@ -685,6 +725,7 @@ def almaty_map(
     import folium
     import pandas as pd
 
+    offline = resolve_offline(offline)
     day_ = None if day is None else check_day(day)
     if layers is None:  # online, the tiles are the basemap; offline, the country polygons are
         layers = LAYERS if offline else [name for name in LAYERS if name != "countries"]
@@ -769,7 +810,7 @@ def _find_place(places: "pd.DataFrame", candidates: tuple[str, ...]):
     return None
 
 
-def border_map(offline: bool = False, scale: str = "50m", *, folder: str | Path | None = None) -> "folium.Map":
+def border_map(offline: bool | None = None, scale: str = "50m", *, folder: str | Path | None = None) -> "folium.Map":
     """Kazakhstan, its neighbours and the Kazakhstan–Russia border.
 
     The border is drawn as its own line (from Natural Earth at ``scale``); its
@@ -778,7 +819,8 @@ def border_map(offline: bool = False, scale: str = "50m", *, folder: str | Path 
 
     Parameters
     ----------
-    offline : bool, default False
+    offline : bool or None, default None
+        None: online unless ``KZCOURSE_OFFLINE`` is set (see :func:`resolve_offline`).
         Inline a vendored Leaflet and use no tiles.
     scale : {'10m', '50m', '110m'}, default '50m'
         Detail of the border line (the country polygons are always 1:110m).
@@ -801,6 +843,7 @@ def border_map(offline: bool = False, scale: str = "50m", *, folder: str | Path 
     """
     import folium
 
+    offline = resolve_offline(offline)
     geo.check_scale(scale)
     places = _load("places", folder)
     cite = _Citer(folder)
@@ -1050,7 +1093,7 @@ _SPREAD_STYLES = (
 )
 
 
-def spread_map(offline: bool = False, *, folder: str | Path | None = None) -> "folium.Map":
+def spread_map(offline: bool | None = None, *, folder: str | Path | None = None) -> "folium.Map":
     """Where the protests began and spread, and the CSTO contingents sent to Kazakhstan.
 
     Cities are marked with the day of their first protest or riot in
@@ -1060,7 +1103,8 @@ def spread_map(offline: bool = False, *, folder: str | Path | None = None) -> "f
 
     Parameters
     ----------
-    offline : bool, default False
+    offline : bool or None, default None
+        None: online unless ``KZCOURSE_OFFLINE`` is set (see :func:`resolve_offline`).
         Inline a vendored Leaflet and use no tiles.
     folder : str or Path, optional
         A folder with a copy of the data files.
@@ -1078,6 +1122,7 @@ def spread_map(offline: bool = False, *, folder: str | Path | None = None) -> "f
     import folium
     import pandas as pd
 
+    offline = resolve_offline(offline)
     places = _load("places", folder)
     spread = protest_spread(folder=folder)
     troops = contingents(folder=folder)

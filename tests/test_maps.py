@@ -367,3 +367,28 @@ def test_online_map_only_asks_for_tiles_and_cdn(browser_page, fixture, tmp_path)
     open_html(browser_page, render(maps.border_map(folder=fixture)), tmp_path, "online.html")
     assert browser_page.kz_blocked
     assert all(("openstreetmap.org" in u) or ("cdn" in u) or ("jquery" in u) for u in browser_page.kz_blocked)
+
+
+# ----------------------------------------------------------------------------- KZCOURSE_OFFLINE
+def test_environment_switches_default_maps_offline(monkeypatch):
+    """A firewalled classroom sets KZCOURSE_OFFLINE=1: maps built with the default then need no network."""
+    from kzcourse import explore
+
+    monkeypatch.setenv("KZCOURSE_OFFLINE", "1")
+    for m in (maps.almaty_map(), maps.border_map(), maps.spread_map(), explore.almaty_view(day=5)):
+        assert m.kz_offline
+        html_text = m.get_root().render()
+        assert not [p.pattern for p in EXTERNAL if p.search(html_text)]
+    monkeypatch.setenv("KZCOURSE_OFFLINE", "0")
+    assert not maps.border_map().kz_offline
+    assert maps.border_map(offline=True).kz_offline
+
+
+def test_bad_offline_values_say_what_is_expected(monkeypatch):
+    from kzcourse.errors import DataError, InputTypeError
+
+    with pytest.raises(InputTypeError, match=r"offline should be True, False or None, got 'yes' \(str\)"):
+        maps.border_map(offline="yes")
+    monkeypatch.setenv("KZCOURSE_OFFLINE", "maybe")
+    with pytest.raises(DataError, match=r"KZCOURSE_OFFLINE is 'maybe'; expected 1/true/yes"):
+        maps.border_map()

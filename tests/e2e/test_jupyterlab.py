@@ -44,7 +44,9 @@ def lab(tmp_path_factory):
         pytest.skip(f"{CHROMIUM} is not installed (make chromium)")
     pytest.importorskip("playwright.sync_api")
     root = tmp_path_factory.mktemp("lab")
-    env = helpers.isolated_env(root / "env")
+    # The classroom behind a firewall: the documented switch that makes every map inline Leaflet
+    # and draw the vendored country polygons instead of tiles (README, "Maps offline").
+    env = helpers.isolated_env(root / "env", KZCOURSE_OFFLINE="1")
     course = helpers.make_course(root / "course", [LESSON, CHART_LESSON])
     for lesson in (LESSON, CHART_LESSON):
         helpers.nbgrader(course, env, "generate_assignment", lesson, "--force")
