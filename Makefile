@@ -37,11 +37,15 @@ lab: venv
 	cd $(DEMO_TERM)/course && $(JUPYTER_ENV) $(CURDIR)/$(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) \
 	  --ServerApp.default_url=/lab/tree/lessons
 
-## Debian's Chromium for the browser tests (Playwright never downloads a browser here).
+## Debian's Chromium for the browser tests (Playwright never downloads a browser here) and
+## bubblewrap for the grading sandbox.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
 	  { echo "Installing Debian's chromium for the browser tests"; \
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	@command -v bwrap >/dev/null 2>&1 || \
+	  { echo "Installing Debian's bubblewrap for the grading sandbox"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap; }
 
 ## configurable-http-proxy (npm) for the JupyterHub end-to-end test, installed into ./.node.
 CHP := .node/node_modules/.bin/configurable-http-proxy

@@ -13,7 +13,9 @@ c.CourseDirectory.root = _here
 # Lessons are the source assignments: lessons/<lesson>/<lesson>.ipynb
 c.CourseDirectory.source_directory = "lessons"
 # Only notebooks are released (lesson.toml metadata stays with the instructor).
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.toml", "instructor.md"]
+# integrity.json (kzcourse's integrity flags) stays with the instructor: never copied to feedback.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.toml", "instructor.md",
+                            "integrity.json"]
 
 # A student who deletes a test cell gets it back at autograde.
 c.OverwriteCells.add_missing_cells = True

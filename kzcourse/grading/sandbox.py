@@ -3,7 +3,9 @@
 Only the *kernel* is sandboxed; nbgrader itself (the grader, the gradebook) runs as usual.
 The kernel sees:
 
-* its scratch folder (the submission's copy, its working directory), read-write;
+* its scratch folder (the submission's copy, its working directory), read-write — except
+  the notebooks in it: the one being graded holds the hidden tests, so the kernel sees
+  empty files in their place;
 * the system (``/usr``, ``/bin``, ``/lib*``, a few files of ``/etc``), Python's installation
   and virtual environment, and the ``kzcourse`` package, all read-only — with any folder of
   the package that holds notebooks (packaged lessons, with solutions) hidden;
@@ -159,6 +161,15 @@ def bwrap_command(scratch: Path, runtime: Path, env: dict[str, str], *, uid: int
         group.write_text(f"root:x:0:\nnogroup:x:{NOBODY}:\n")
         args += ["--ro-bind", str(passwd), "/etc/passwd", "--ro-bind", str(group), "/etc/group"]
     args += ["--bind", str(runtime), str(runtime), "--bind", str(scratch), str(scratch), "--chdir", str(scratch)]
+    # The notebook being graded sits in the scratch folder with its hidden tests restored by
+    # nbgrader: the kernel sees an empty file in its place (and in place of any other notebook).
+    notebooks = sorted(p for p in Path(scratch).rglob("*.ipynb") if p.is_file() and not p.is_symlink()) \
+        if Path(scratch).is_dir() else []
+    if notebooks and runtime.is_dir():
+        blank = runtime / "hidden-notebook"
+        blank.write_text("")
+        for path in notebooks:
+            args += ["--ro-bind", str(blank), str(path)]
     args += ["--remount-ro", "/", "--clearenv"]
     for key, value in sorted(env.items()):
         args += ["--setenv", key, value]

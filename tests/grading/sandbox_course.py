@@ -17,6 +17,7 @@ import tomllib
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -107,3 +108,94 @@ def scores(course_dir: Path, lesson: str, student: str) -> dict[str, float]:
 
 def total(course_dir: Path, lesson: str, student: str) -> float:
     return sum(scores(course_dir, lesson, student).values())
+
+
+# ----------------------------------------------------------------------------- the shared scenario
+
+LESSON = "01-article"
+TRICKS = ["trick-input-transformer", "trick-ast-transformer", "trick-custom-exc", "trick-showtraceback",
+          "trick-patched-checks", "trick-patched-builtins", "trick-equals-anything"]
+ATTACKS = ["sandbox-read-solution", "sandbox-write-outside", "sandbox-network"]
+GRADEBOOK_ATTACK = "sandbox-open-gradebook"
+HONEST = ["blank", "solution", "wrong"]
+
+
+def _answer_server():
+    """A TCP server on 127.0.0.1 that answers any request with lesson 01's q1 answer."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.5)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(100)
+                conn.sendall(b"P28\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return server.getsockname()[1], lambda: (stop.set(), thread.join(2), server.close())
+
+
+def build_scenario(base: Path) -> dict:
+    """Grade honest, trick and attack submissions of lesson 01 under plain nbgrader and under kzcourse.
+
+    Returns ``{"plain": {...}, "kzcourse": {...}, "port": int}``; each mode has ``course``
+    (Path), ``scores`` ({student: {grade: score}}, read right after its run),
+    ``config_before``/``config_after`` (the course's nbgrader_config.py text around the run)
+    and ``marker`` (in the names of the files the write-outside attack tries to create).
+    Under plain nbgrader the gradebook attack runs last and alone (it rewrites every student's
+    scores), and the write-outside attack's damage to nbgrader_config.py is undone before it.
+    """
+    import secrets
+
+    marker = secrets.token_hex(6)
+    port, stop = _answer_server()
+    out: dict = {"marker": marker, "port": port}
+    try:
+        for mode in ("plain", "kzcourse"):
+            course, source, release = new_course(base / mode, LESSON, plain=(mode == "plain"))
+            subs = {"blank": release, "solution": source, "wrong": wrong_answers(source, LESSON)}
+            for name in TRICKS + ATTACKS:
+                subs[name] = trick(source, LESSON, name, marker=marker + mode, port=str(port))
+            config_before = (course / "nbgrader_config.py").read_text(encoding="utf-8")
+            if mode == "plain":
+                submit(course, LESSON, subs)
+                autograde(course, LESSON)
+                result = {s: scores(course, LESSON, s) for s in subs}
+                config_after = (course / "nbgrader_config.py").read_text(encoding="utf-8")
+                (course / "nbgrader_config.py").write_text(config_before, encoding="utf-8")
+                submit(course, LESSON, {GRADEBOOK_ATTACK: trick(source, LESSON, GRADEBOOK_ATTACK)})
+                nbgrader(course, "autograde", LESSON, "--create", "--force", f"--student={GRADEBOOK_ATTACK}")
+                result[GRADEBOOK_ATTACK] = scores(course, LESSON, GRADEBOOK_ATTACK)
+            else:
+                subs[GRADEBOOK_ATTACK] = trick(source, LESSON, GRADEBOOK_ATTACK)
+                submit(course, LESSON, subs)
+                autograde(course, LESSON)
+                result = {s: scores(course, LESSON, s) for s in subs}
+                config_after = (course / "nbgrader_config.py").read_text(encoding="utf-8")
+            out[mode] = {"course": course, "scores": result, "config_before": config_before,
+                         "config_after": config_after, "marker": marker + mode}
+    finally:
+        stop()
+    return out
+
+
+_CACHE: dict = {}
+
+
+@pytest.fixture(scope="session")
+def scenario(tmp_path_factory):
+    """The graded scenario of :func:`build_scenario`, built once per test session."""
+    if "scenario" not in _CACHE:
+        _CACHE["scenario"] = build_scenario(tmp_path_factory.mktemp("integrity"))
+    return _CACHE["scenario"]

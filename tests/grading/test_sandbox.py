@@ -1,0 +1,160 @@
+"""Does the grading sandbox keep student code away from the course, the network and the machine?
+
+The unit tests start one sandboxed kernel directly; the end-to-end tests grade lesson 01 with
+the real ``nbgrader autograde`` with and without the sandbox (tests/grading/sandbox_course.py)
+on submissions that try to read a solution, open the gradebook, write outside their folder
+or use the network (tests/grading/fixtures/sandbox-*.toml).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from traitlets.config import Config
+
+from kzcourse.grading import sandbox
+from kzcourse.grading.integrity import read_flags
+from tests.grading.sandbox_course import HONEST, LESSON, ROOT, scenario  # noqa: F401 (scenario is a fixture)
+
+needs_bwrap = pytest.mark.skipif(not sandbox.available(), reason="bubblewrap (bwrap) is not usable here")
+
+
+def test_kernel_environment_carries_no_secrets_of_the_grader():
+    env = sandbox.kernel_env({"GITHUB_TOKEN": "t", "HOME": "/root", "JUPYTER_RUNTIME_DIR": "/root/x", "LANG": "C"})
+    assert "GITHUB_TOKEN" not in env and env["HOME"] == "/tmp/home" and env["LANG"] == "C"
+    assert not any(v.startswith("/root") for v in env.values())
+
+
+def test_bwrap_command_unshares_everything_and_binds_only_scratch_writable(tmp_path):
+    cmd = sandbox.bwrap_command(tmp_path / "s", tmp_path / "r", {"PATH": "/usr/bin"})
+    for flag in ("--unshare-all", "--die-with-parent", "--clearenv", "--new-session"):
+        assert flag in cmd
+    writable = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--bind"]
+    assert writable == [str(tmp_path / "r"), str(tmp_path / "s")]
+    assert str(ROOT) not in [cmd[i + 1] for i, a in enumerate(cmd) if a == "--ro-bind"]
+    assert cmd[-1] == "--"
+
+
+def test_configure_swaps_in_the_sandboxed_execute_and_keeps_the_rest(tmp_path):
+    if not sandbox.available():
+        with pytest.raises(sandbox.SandboxError, match="Install the Debian package `bubblewrap`"):
+            sandbox.configure(Config(), tmp_path)
+        return
+    from nbgrader.converters.autograde import Autograde
+
+    c = Config()
+    sandbox.configure(c, tmp_path)
+    default = Autograde.class_traits()["autograde_preprocessors"].default()
+    assert c.Autograde.autograde_preprocessors == [sandbox.Execute] + default[1:]
+    assert c.SandboxedKernelManager.scratch == str(tmp_path.resolve())
+    c.Autograde.autograde_preprocessors = [default[1]]
+    with pytest.raises(sandbox.SandboxError, match="has no Execute step"):
+        sandbox.configure(c, tmp_path)
+
+
+PROBE = r'''
+import os, socket, json
+seen = {"uid": os.getuid(), "cwd": os.getcwd(), "lessons": os.path.exists(LESSONS), "home": os.listdir("/root"),
+        "env": sorted(os.environ)}
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=2); seen["net"] = "open"
+except OSError as exc:
+    seen["net"] = type(exc).__name__
+for target in ("/etc/kz-probe", "/usr/kz-probe", os.path.join(os.path.dirname(os.getcwd()), "kz-probe")):
+    try:
+        open(target, "w").write("x"); seen.setdefault("wrote", []).append(target)
+    except OSError:
+        pass
+open("inside.txt", "w").write("ok")
+print(json.dumps(seen))
+'''
+
+
+@needs_bwrap
+def test_a_sandboxed_kernel_sees_only_its_folder(tmp_path):
+    from nbclient import NotebookClient
+
+    scratch = tmp_path / "student" / "lesson"
+    scratch.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PROBE.replace("LESSONS", repr(str(ROOT / "lessons"))))])
+    c = Config()
+    c.SandboxedKernelManager.scratch = str(scratch)
+    NotebookClient(nb, kernel_manager_class=sandbox.SandboxedKernelManager, config=c, timeout=60,
+                   resources={"metadata": {"path": str(scratch)}}).execute()
+    import json
+
+    seen = json.loads(nb.cells[0].outputs[0]["text"])
+    assert seen["uid"] == sandbox.NOBODY and seen["cwd"] == str(scratch.resolve())
+    assert seen["lessons"] is False
+    assert set(seen["home"]) <= {".pyenv"}  # the instructor's home shows at most the Python installation
+    assert seen["net"] != "open"
+    # /etc and /usr are read-only; the scratch folder's parent exists only in the sandbox's private /tmp
+    assert [w for w in seen.get("wrote", []) if not w.endswith("/student/kz-probe")] == []
+    assert not any(k.startswith(("GITHUB", "AWS", "SSH")) for k in seen["env"])
+    assert (scratch / "inside.txt").read_text() == "ok"
+    assert not (tmp_path / "student" / "kz-probe").exists()
+
+
+def test_scrub_removes_links_left_in_scratch(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "leak").symlink_to("../../../gradebook.db")
+    (tmp_path / "kept.txt").write_text("x")
+    assert sandbox.scrub(tmp_path) == [str(tmp_path / "a" / "leak")]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "kept.txt"]
+
+
+# ----------------------------------------------------------------------------- end to end
+
+
+@pytest.mark.slow
+@needs_bwrap
+@pytest.mark.parametrize("student", HONEST)
+def test_an_honest_submission_scores_exactly_the_same_in_the_sandbox(scenario, student):
+    assert scenario["kzcourse"]["scores"][student] == scenario["plain"]["scores"][student]
+
+
+@pytest.mark.slow
+@needs_bwrap
+@pytest.mark.parametrize("attack", ["sandbox-read-solution", "sandbox-open-gradebook", "sandbox-network"])
+def test_an_attack_that_works_without_the_sandbox_gains_nothing_inside_it(scenario, attack):
+    plain, kz = scenario["plain"]["scores"], scenario["kzcourse"]["scores"]
+    assert sum(plain[attack].values()) > sum(plain["wrong"].values()), "the attack should work on plain nbgrader"
+    assert kz[attack] == kz["wrong"], f"{attack} gained points inside the sandbox"
+
+
+@pytest.mark.slow
+@needs_bwrap
+def test_the_gradebook_is_untouched_by_the_sandboxed_attack(scenario):
+    from nbgrader.api import Gradebook
+
+    course = scenario["kzcourse"]["course"]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        manual = [g.manual_score for sub in gb.assignment_submissions(LESSON) for nb in sub.notebooks
+                  for g in nb.grades]
+    assert manual and all(m is None for m in manual)
+
+
+def _escapes(root: Path, marker: str) -> list[str]:
+    return sorted(str(p) for p in root.rglob(f"*escape-{marker}*"))
+
+
+@pytest.mark.slow
+@needs_bwrap
+def test_writing_outside_the_folder_works_without_the_sandbox_and_fails_inside_it(scenario):
+    home = Path(os.path.expanduser("~"))
+    plain, kz = scenario["plain"], scenario["kzcourse"]
+    # without the sandbox the attack lands: files in the course, /tmp and home, a changed config
+    assert _escapes(plain["course"], plain["marker"]) and Path(f"/tmp/escape-{plain['marker']}.txt").exists()
+    assert (home / f"escape-{plain['marker']}.txt").exists()
+    assert plain["config_after"] != plain["config_before"]
+    # inside it nothing lands, and the link it made for feedback to copy is gone and flagged
+    assert _escapes(kz["course"], kz["marker"]) == []
+    assert not Path(f"/tmp/escape-{kz['marker']}.txt").exists() and not (home / f"escape-{kz['marker']}.txt").exists()
+    assert kz["config_after"] == kz["config_before"]
+    folder = kz["course"] / "autograded" / "sandbox-write-outside" / LESSON
+    assert not [p for p in folder.rglob("*") if p.is_symlink()]
+    assert "sandbox-links" in {f.code for f in read_flags(folder)}
+    for path in (Path(f"/tmp/escape-{plain['marker']}.txt"), home / f"escape-{plain['marker']}.txt"):
+        path.unlink(missing_ok=True)
