@@ -12,6 +12,9 @@ COURSE = "kzcourse"
 INSTRUCTORS = ["instructor"]
 STUDENTS: list[str] = []  # or leave empty and add students in the hub's admin page
 
+# A server without internet: uncomment so every lesson's maps inline Leaflet and need no CDN or tiles.
+# c.Spawner.environment = {"KZCOURSE_OFFLINE": "1"}
+
 c.JupyterHub.load_groups = {
     f"formgrade-{COURSE}": {"users": INSTRUCTORS},
     f"nbgrader-{COURSE}": {"users": STUDENTS},
