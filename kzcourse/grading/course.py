@@ -54,25 +54,19 @@ _here = os.path.dirname(os.path.abspath(__file__))
 
 c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.root = _here
-c.CourseDirectory.source_directory = "lessons"
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.toml", "instructor.md"]
+# The settings every kzcourse course shares (kzcourse/grading/settings.py documents each): lessons/
+# as the source; only notebooks released (lesson.toml, instructor.md, integrity.json stay here); a
+# deleted test cell comes back at autograde; a 60 s per-cell time limit (`kzcourse grade --timeout S`
+# overrides it for one run); feedback without hidden tests; the student's kernel in the bubblewrap
+# sandbox and integrity canaries around it, so plain `nbgrader autograde` is guarded as well.
+# Override any of them below the call.
+from kzcourse.grading import settings  # noqa: E402
+
+settings.apply(c)
+
 # The gradebook: SQLite beside this file, or a database URL shared by a team of graders
 # (for example postgresql://grader@dbhost/kzcourse).
 c.CourseDirectory.db_url = {db_url!r} or "sqlite:///" + os.path.join(_here, "gradebook.db")
-
-# A student who deletes a test cell gets it back at autograde.
-c.OverwriteCells.add_missing_cells = True
-# Per-cell time limit in seconds (`kzcourse grade --timeout S` overrides it for one run).
-c.Execute.timeout = 60
-c.Execute.interrupt_on_timeout = True
-
-# Feedback never reveals hidden tests, neither in cell source nor in tracebacks.
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
-
-from kzcourse.grading.preprocessors import HideHiddenTestTracebacks  # noqa: E402
-
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestTracebacks, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
 
 # One-machine exchange inside the course folder; on JupyterHub point it at the shared volume.
 c.Exchange.root = os.path.join(_here, "exchange")

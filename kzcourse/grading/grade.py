@@ -320,6 +320,34 @@ def _validate_submission(folder: Path, notebooks: list[str]) -> str | None:
     return None
 
 
+def _guarded_preprocessors(config: Any, integrity: Any, *, sandbox: bool) -> list:
+    """The course's ``Autograde.autograde_preprocessors`` with the integrity canaries around ``Execute`` once.
+
+    A course whose ``nbgrader_config.py`` calls :func:`kzcourse.grading.settings.apply` already
+    has the canaries (and perhaps the sandbox's ``Execute``); an older or hand-written config
+    gets them here. Without ``sandbox`` (``--no-sandbox``), the sandbox's ``Execute`` is swapped
+    back for nbgrader's own, so the flag means what it says even when the config asks for it.
+
+    >>> from traitlets.config import Config
+    >>> from kzcourse.grading import integrity
+    >>> [p.__name__ for p in _guarded_preprocessors(Config(), integrity, sandbox=False)][:3]
+    ['AddCanaries', 'Execute', 'CheckCanaries']
+    """
+    from nbgrader.converters.autograde import Autograde
+    from nbgrader.preprocessors import Execute as NbgraderExecute
+
+    pps = list(config.Autograde.autograde_preprocessors) if "autograde_preprocessors" in config.Autograde \
+        else list(Autograde.class_traits()["autograde_preprocessors"].default())
+    if not sandbox:
+        sb = _sandbox_module()
+        pps = [NbgraderExecute if sb is not None and p is sb.Execute else p for p in pps]
+    if integrity is not None and integrity.AddCanaries not in pps:
+        # nbgrader's Execute, or the sandbox's subclass of it (same name)
+        i = next(n for n, p in enumerate(pps) if getattr(p, "__name__", "") == "Execute")
+        pps[i:i + 1] = [integrity.AddCanaries, pps[i], integrity.CheckCanaries]
+    return pps
+
+
 class Worker:
     """Grades one task at a time in a scratch course; used inside the worker process."""
 
@@ -368,15 +396,7 @@ class Worker:
         if reason:
             return {"status": "broken", "reason": reason}
 
-        flags: list[dict] = []
         integrity = _integrity_module()
-        if integrity is not None:
-            import nbformat
-
-            for name in notebooks:
-                nb = nbformat.read(root / "submitted" / student / lesson / f"{name}.ipynb", as_version=4)
-                flags += [_finding_dict(f) for f in integrity.scan_notebook(nb)]
-
         config = Config(self.course.config)
         config.CourseDirectory.root = str(root)
         config.CourseDirectory.db_url = db_url
@@ -385,18 +405,10 @@ class Worker:
         # A cell over the limit fails the submission (reported as broken) instead of being scored.
         config.Execute.interrupt_on_timeout = False
         autograded = root / "autograded" / student / lesson
+        config.Autograde.autograde_preprocessors = _guarded_preprocessors(config, integrity, sandbox=self.sandbox)
         if self.sandbox:
             autograded.mkdir(parents=True, exist_ok=True)
             _sandbox_module().configure(config, autograded)
-        if integrity is not None:
-            from nbgrader.converters.autograde import Autograde
-
-            pps = list(config.Autograde.autograde_preprocessors) if "autograde_preprocessors" in config.Autograde \
-                else list(Autograde.class_traits()["autograde_preprocessors"].default())
-            # nbgrader's Execute, or the sandbox's subclass of it (same name)
-            i = next(n for n, p in enumerate(pps) if getattr(p, "__name__", "") == "Execute")
-            pps[i:i + 1] = [integrity.AddCanaries, pps[i], integrity.CheckCanaries]
-            config.Autograde.autograde_preprocessors = pps
 
         from kzcourse.grading.course import Course
 
@@ -404,8 +416,12 @@ class Worker:
         result = api.autograde(lesson, student, force=True, create=True)
         if not result.get("success"):
             return {"status": "broken", "reason": _reason_from(result), "log": (result.get("log") or "")[-4000:]}
+        flags: list[dict] = []
         if integrity is not None:
-            flags += [_finding_dict(f) for f in integrity.read_flags(autograded)]
+            # integrity.json holds the static scan and the canaries' findings, each once
+            for f in map(_finding_dict, integrity.read_flags(autograded)):
+                if f not in flags:
+                    flags.append(f)
         rows = {}
         with Gradebook(db_url, self.course.course_id) as gb:
             sub = gb.find_submission(lesson, student)

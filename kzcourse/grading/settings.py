@@ -1,0 +1,103 @@
+"""The nbgrader settings every kzcourse course shares, in one place.
+
+Both the repository's own ``nbgrader_config.py`` and the one ``kzcourse init`` writes for a
+term call :func:`apply`, then set what differs between courses (course id, root, gradebook
+URL, exchange root). So the two cannot drift apart: a new course policy is added here once.
+Every setting is an nbgrader traitlet; a course's ``nbgrader_config.py`` may override any of
+them after the call.
+
+What :func:`apply` sets
+-----------------------
+* ``CourseDirectory.source_directory = "lessons"``: lessons are the source assignments,
+  ``lessons/<lesson>/<lesson>.ipynb``.
+* ``CourseDirectory.ignore``: only notebooks are released; lesson metadata (``*.toml``),
+  ``instructor.md`` and kzcourse's integrity report ``integrity.json`` stay with the instructor
+  and are never copied into releases or feedback.
+* ``OverwriteCells.add_missing_cells = True``: a deleted test cell comes back at autograde.
+* ``Execute.timeout = 60`` with ``interrupt_on_timeout``: an infinite loop cannot hold up a batch.
+* ``GenerateFeedback.preprocessors``: feedback never reveals hidden tests, neither in the test
+  cells' source (nbgrader's ``ClearHiddenTests``) nor in the tracebacks of failing hidden tests
+  (:class:`kzcourse.grading.preprocessors.HideHiddenTestTracebacks`).
+* ``Autograde.autograde_preprocessors``: nbgrader's default list, with the kernel started in the
+  sandbox (:mod:`kzcourse.grading.sandbox`) when bubblewrap works here, and the integrity
+  canaries (:mod:`kzcourse.grading.integrity`) around ``Execute``.
+
+>>> from traitlets.config import Config
+>>> c = Config()
+>>> apply(c, sandbox=False)
+>>> "integrity.json" in c.CourseDirectory.ignore
+True
+>>> [p.__name__ for p in c.Autograde.autograde_preprocessors][:3]
+['AddCanaries', 'Execute', 'CheckCanaries']
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+#: Files never released nor copied into feedback.
+IGNORE = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.toml", "instructor.md", "integrity.json"]
+#: Per-cell time limit in seconds (``kzcourse grade --timeout S`` overrides it for one run).
+TIMEOUT = 60
+
+
+def autograde_preprocessors(sandbox: bool | None = None) -> list[type]:
+    """nbgrader's default ``Autograde.autograde_preprocessors`` with kzcourse's guards around ``Execute``.
+
+    Parameters
+    ----------
+    sandbox : bool or None
+        Start the student's kernel inside bubblewrap (:class:`kzcourse.grading.sandbox.Execute`).
+        ``None``: when bubblewrap is usable here, else with a warning that student code runs
+        unsandboxed.
+
+    Examples
+    --------
+    >>> [p.__name__ for p in autograde_preprocessors(sandbox=False)]  # doctest: +NORMALIZE_WHITESPACE
+    ['AddCanaries', 'Execute', 'CheckCanaries', 'IgnorePattern', 'ClearMetadataPreprocessor', 'LimitOutput',
+     'SaveAutoGrades', 'AssignLatePenalties', 'CheckCellMetadata']
+    """
+    from nbgrader.converters.autograde import Autograde
+    from nbgrader.preprocessors import Execute as NbgraderExecute
+
+    from kzcourse.grading import integrity, sandbox as sandbox_module
+
+    if sandbox is None:
+        sandbox = sandbox_module.available()
+        if not sandbox:
+            logging.getLogger("kzcourse").warning(
+                "bubblewrap is not usable here: student code is autograded WITHOUT the sandbox "
+                "(apt-get install bubblewrap).")
+    execute = sandbox_module.Execute if sandbox else NbgraderExecute
+    out: list[type] = []
+    for p in Autograde.class_traits()["autograde_preprocessors"].default():
+        if isinstance(p, type) and issubclass(p, NbgraderExecute):
+            out += [integrity.AddCanaries, execute, integrity.CheckCanaries]
+        else:
+            out.append(p)
+    return out
+
+
+def apply(c: Any, *, sandbox: bool | None = None) -> None:
+    """Set kzcourse's shared course settings (see the module docstring) on the config ``c``.
+
+    Parameters
+    ----------
+    c : traitlets.config.Config
+        The config an ``nbgrader_config.py`` gets from ``get_config()``; changed in place.
+    sandbox : bool or None
+        See :func:`autograde_preprocessors`.
+    """
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+    from kzcourse.grading.preprocessors import HideHiddenTestTracebacks
+
+    c.CourseDirectory.source_directory = "lessons"
+    c.CourseDirectory.ignore = list(IGNORE)
+    c.OverwriteCells.add_missing_cells = True
+    c.Execute.timeout = TIMEOUT
+    c.Execute.interrupt_on_timeout = True
+    c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestTracebacks, ClearHiddenTests,
+                                        CSSHTMLHeaderPreprocessor]
+    c.Autograde.autograde_preprocessors = autograde_preprocessors(sandbox)
