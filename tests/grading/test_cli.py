@@ -146,3 +146,32 @@ def test_audit_finds_solution_text_without_markers(term, tmp_path):
     result = kz("audit", "01-article", cwd=course)
     assert result.returncode == 7 and ": solution: " in result.stdout
 
+
+@pytest.mark.slow
+def test_a_trick_on_a_course_made_by_init_is_flagged_and_honest_work_is_not(tmp_path):
+    """`kzcourse init`'s config and `kzcourse grade` together: a wrong answer plus a custom exception
+    handler is listed as flagged (exit 5), flagged in the gradebook and the report; honest wrong
+    work next to it is not."""
+    import nbformat
+    from nbgrader.api import Gradebook
+
+    from tests.grading.sandbox_course import trick, wrong_answers
+
+    lesson = "01-article"
+    course = new_course(tmp_path, lessons=[lesson])
+    source = nbformat.read(course / "lessons" / lesson / f"{lesson}.ipynb", as_version=4)
+    for student, nb in {"aigerim": wrong_answers(source, lesson),
+                        "nurlan": trick(source, lesson, "trick-custom-exc")}.items():
+        (course / "submitted" / student / lesson).mkdir(parents=True)
+        nbformat.write(nb, course / "submitted" / student / lesson / f"{lesson}.ipynb")
+    g = kz("grade", "--jobs", "2", cwd=course)
+    assert g.returncode == 5, g.stdout + g.stderr
+    flagged = g.stdout.split("FLAGGED for manual review", 1)[1].splitlines()[1:]
+    assert [l.split()[:2] for l in flagged] == [["nurlan", lesson]], g.stdout
+    assert "errors-swallowed" in flagged[0] and "set_custom_exc" in flagged[0]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "kzcourse") as gb:
+        assert gb.find_submission_notebook(lesson, lesson, "nurlan").flagged
+        assert not gb.find_submission_notebook(lesson, lesson, "aigerim").flagged
+    kz("report", cwd=course, check=0)
+    page = (course / "report.html").read_text(encoding="utf-8")
+    assert "nurlan" in page.split("id='flagged'", 1)[1]
