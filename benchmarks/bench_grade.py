@@ -3,8 +3,10 @@
 One lesson (default 02-geography; pass another id as the first argument), 40 submissions of
 mixed quality (right, partly right, wrong, blank) built by kzcourse.grading.demo, in a
 temporary course. Both runs start from the same released course: the sequential run on a
-copy with `nbgrader autograde LESSON --create --force`, the parallel one with
-`kzcourse grade LESSON --jobs 2` (sandbox and integrity canaries on, as in production).
+copy with `nbgrader autograde LESSON --create --force` and nbgrader's own autograde pipeline
+(the copy's config puts nbgrader's default `Autograde.autograde_preprocessors` back: no
+sandbox, no canaries), the parallel one with `kzcourse grade LESSON --jobs 2` (sandbox and
+integrity canaries on, as in production).
 Prints seconds per submission for both and the ratio. Not a timed test.
 """
 from __future__ import annotations
@@ -44,6 +46,9 @@ def main() -> None:
 
     write_submissions(open_course(tmp / "par"), lesson, {f"s{i:02d}": KINDS[i % len(KINDS)] for i in range(N)})
     shutil.copytree(tmp / "par", tmp / "seq")
+    with open(tmp / "seq" / "nbgrader_config.py", "a", encoding="utf-8") as fh:  # plain nbgrader, as shipped
+        fh.write("\nfrom nbgrader.converters.autograde import Autograde as _A\n"
+                 "c.Autograde.autograde_preprocessors = _A.class_traits()['autograde_preprocessors'].default()\n")
 
     t0 = time.perf_counter()
     run(py, "-m", "nbgrader", "autograde", lesson, "--create", "--force", cwd=tmp / "seq")
