@@ -246,6 +246,7 @@ def build_template(course: Course, lesson: str, path: Path) -> None:
 
     if path.exists():
         path.unlink()
+    _create_schema(course, path)
     with Gradebook(course.db_url, course.course_id) as src, Gradebook(f"sqlite:///{path}", course.course_id) as dst:
         a = src.find_assignment(lesson)
         dst.update_or_create_assignment(lesson, duedate=a.duedate)
@@ -260,6 +261,38 @@ def build_template(course: Course, lesson: str, path: Path) -> None:
             for c in nb.source_cells:
                 dst.update_or_create_source_cell(c.name, nb.name, lesson, cell_type=c.cell_type, locked=c.locked,
                                                  source=c.source, checksum=c.checksum)
+
+
+def _create_schema(course: Course, path: Path) -> None:
+    """Create nbgrader's tables in a new SQLite file, stamped with the real gradebook's schema version.
+
+    Opening a new database, nbgrader's ``Gradebook`` asks the ``alembic`` command for the
+    schema version in a subprocess (about 3 s, a second Python with its imports). The real
+    gradebook already carries that version, so the template takes it from there and nbgrader
+    opens the template as an existing database. Without a version to copy, nothing is
+    created and nbgrader does it the usual way.
+    """
+    import sqlalchemy as sa
+    from nbgrader.api import Base
+
+    src = sa.create_engine(course.db_url)
+    try:
+        with src.connect() as conn:
+            version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    except sa.exc.SQLAlchemyError:
+        version = None
+    finally:
+        src.dispose()
+    if not version:
+        return
+    dst = sa.create_engine(f"sqlite:///{path}")
+    try:
+        Base.metadata.create_all(bind=dst)
+        with dst.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            conn.execute(sa.text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": version})
+    finally:
+        dst.dispose()
 
 
 # --------------------------------------------------------------------------- worker side
