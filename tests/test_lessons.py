@@ -26,6 +26,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from kzcourse.grading.demo import assigned_names, strip_solution_markers
 from kzcourse.grading.preprocessors import hidden_lines
 from kzcourse.lessons import course
 
@@ -66,19 +67,6 @@ def _grade_cells(nb) -> dict[str, float]:
 def _solution_cells(nb) -> dict[str, str]:
     return {c.metadata.nbgrader["grade_id"]: c.source
             for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution") and c.cell_type == "code"}
-
-
-def _assigned_names(source: str) -> list[str]:
-    names = []
-    for line in source.splitlines():
-        m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=[^=]", line)
-        if m and m.group(1) not in names:
-            names.append(m.group(1))
-    return names
-
-
-def _strip_markers(source: str) -> str:
-    return "\n".join(l for l in source.splitlines() if "### BEGIN SOLUTION" not in l and "### END SOLUTION" not in l)
 
 
 def test_every_lesson_has_a_folder_notebook_and_notes():
@@ -153,7 +141,7 @@ def _grade_lesson(l, course_dir: Path) -> tuple[Path, dict]:
     cheat = nbformat.from_dict(json.loads(json.dumps(release)))
     for cell in cheat.cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("solution") and cell.cell_type == "code":
-            names = _assigned_names(_strip_markers(_solution_cells(source)[cell.metadata.nbgrader["grade_id"]]))
+            names = assigned_names(strip_solution_markers(_solution_cells(source)[cell.metadata.nbgrader["grade_id"]]))
             cell.source = CHEAT.format(names=" = ".join(names) or "_unused")
     subs["cheat"] = cheat
     for qid, wrong in fixtures["wrong"].items():
@@ -202,7 +190,7 @@ def test_release_leaks_nothing(lesson, graded):
     for cell in source.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("solution"):
-            for line in _strip_markers(cell.source).splitlines():
+            for line in strip_solution_markers(cell.source).splitlines():
                 if len(line.strip()) > 12 and line.strip() not in public:
                     assert json.dumps(line.strip())[1:-1] not in text, f"solution text leaked: {line!r}"
         for line in hidden_lines(cell.source):

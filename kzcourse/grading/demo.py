@@ -70,17 +70,22 @@ def build_submission(kind: str, source, release, wrong: dict[str, str], *, right
             cell.source = strip_solution_markers(solutions[gid].source)
         else:
             cell.source = wrong.get(gid) or "\n".join(
-                f"{name} = None" for name in _assigned(strip_solution_markers(solutions[gid].source)))
+                f"{name} = None" for name in assigned_names(strip_solution_markers(solutions[gid].source)) or ["_unused"])
     return nb
 
 
-def _assigned(source: str) -> list[str]:
+def assigned_names(source: str) -> list[str]:
+    """The names a solution assigns at the start of a line, in order (the answers a question asks for).
+
+    >>> assigned_names("x = 1\\nif x == 1:\\n    y = 2\\nz = x")
+    ['x', 'z']
+    """
     names = []
     for line in source.splitlines():
         m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=[^=]", line)
         if m and m.group(1) not in names:
             names.append(m.group(1))
-    return names or ["_unused"]
+    return names
 
 
 def write_submissions(course, lesson_id: str, plan: dict[str, str]) -> None:
