@@ -21,6 +21,7 @@ Exit status
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -229,10 +230,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _tools_on_path() -> None:
+    """Put this Python's bin folder first on PATH: nbgrader runs ``alembic`` (and kernels) by name,
+    and ``.venv/bin/kzcourse`` may be run without activating the environment."""
+    bindir = os.path.dirname(sys.executable)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([bindir, os.environ.get("PATH", "")])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``kzcourse`` command; return its exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _tools_on_path()
     try:
         return args.func(args)
     except KzCourseError as exc:

@@ -175,3 +175,16 @@ def test_a_trick_on_a_course_made_by_init_is_flagged_and_honest_work_is_not(tmp_
     kz("report", cwd=course, check=0)
     page = (course / "report.html").read_text(encoding="utf-8")
     assert "nurlan" in page.split("id='flagged'", 1)[1]
+
+
+def test_command_works_without_an_activated_environment(tmp_path):
+    """`.venv/bin/kzcourse` run from make or cron has no venv on PATH, yet nbgrader calls `alembic` by name."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PATH="/usr/bin:/bin")
+    result = subprocess.run([sys.executable, "-m", "kzcourse", "init", str(tmp_path / "term")],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "term" / "gradebook.db").is_file()
