@@ -30,13 +30,15 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 ## The Formgrader (Nbgrader -> Formgrader) opens on a graded sample term, made once by
 ## `kzcourse demo` in build/demo-term; JupyterLab itself opens on lessons/.
 DEMO_TERM ?= build/demo-term
+# Jupyter refuses to run as root unless told (containers, CI machines).
+LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 DEMO_LESSONS ?= 01-article 02-geography 03-timeline
 lab: venv
 	mkdir -p .jupyter
 	test -f $(DEMO_TERM)/course/nbgrader_config.py || \
 	  $(JUPYTER_ENV) $(PY) -m kzcourse demo $(DEMO_TERM) --lessons $(DEMO_LESSONS)
 	cd $(DEMO_TERM)/course && $(JUPYTER_ENV) $(CURDIR)/$(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) \
-	  --ServerApp.default_url=/lab/tree/lessons
+	  --ServerApp.default_url=/lab/tree/lessons $(LAB_AS_ROOT)
 
 ## Debian's Chromium for the browser tests (Playwright never downloads a browser here) and
 ## bubblewrap for the grading sandbox.
