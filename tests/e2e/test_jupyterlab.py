@@ -10,6 +10,8 @@ import os
 import re
 import secrets
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -82,14 +84,71 @@ def _solved_copy(source: Path, release: Path, target: Path) -> Path:
     return target
 
 
+def _sessions(lab) -> list[dict]:
+    """The server's notebook sessions (each with its kernel's state and browser connections)."""
+    with urllib.request.urlopen(f"{lab['url']}/api/sessions?token={lab['token']}", timeout=10) as response:
+        return json.load(response)
+
+
+def _shut_down_sessions(lab) -> None:
+    """Shut down every running notebook's kernel, as a student closing a finished notebook would."""
+    for session in _sessions(lab):
+        request = urllib.request.Request(
+            f"{lab['url']}/api/sessions/{session['id']}?token={lab['token']}", method="DELETE")
+        urllib.request.urlopen(request, timeout=60).close()
+
+
 def _open_notebook(page, lab, path: str):
-    """Open ``path`` in JupyterLab; return the notebook panel once its kernel is connected."""
-    page.goto(f"{lab['url']}/lab/tree/{path}?token={lab['token']}")
+    """Open ``path`` in JupyterLab; return the notebook panel once its kernel is connected and idle.
+
+    The page's own status widgets say "idle" for a moment before the kernel has even started
+    (measured: the panel's execution indicator goes idle -> initializing -> idle), so they cannot
+    tell a connected kernel from none. The server can: wait until it has a session for this
+    notebook whose kernel is idle and has a browser connection, then for the panel to agree.
+    The notebooks opened before are closed first (their kernels shut down, the workspace reset
+    with ``?reset``): JupyterLab would otherwise reopen them all on every page load, and on a
+    busy machine one of them was seen to hang while loading.
+    """
+    _shut_down_sessions(lab)
+    page.goto(f"{lab['url']}/lab/tree/{path}?reset&token={lab['token']}")
     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     panel.locator(".jp-Notebook .jp-Cell").first.wait_for()
     panel.locator(".jp-Toolbar-kernelName:has-text('Python 3')").wait_for()
-    page.locator(".jp-StatusBar-Widget:has-text('Idle')").first.wait_for()
+    deadline, session = time.monotonic() + helpers.TIMEOUT_MS / 1000, None
+    while time.monotonic() < deadline:
+        session = next((s for s in _sessions(lab) if s.get("path") == path), None)
+        kernel = (session or {}).get("kernel") or {}
+        if kernel.get("execution_state") == "idle" and kernel.get("connections", 0) >= 1:
+            break
+        page.wait_for_timeout(500)  # not time.sleep: the request guard runs only while Playwright waits
+    else:
+        raise AssertionError(f"no connected idle kernel for {path} after {helpers.TIMEOUT_MS / 1000:.0f} s: {session}")
+    panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
     return panel
+
+
+def _run_cell(page, cell) -> None:
+    """Run one cell with Shift+Enter and wait for its execution count.
+
+    A keystroke that JupyterLab drops (the cell left as ``[ ]:``, not queued as ``[*]:``) is
+    sent again, at most twice more; a cell that is queued or running is waited for.
+    """
+    prompt = cell.locator(".jp-InputPrompt")
+    deadline = time.monotonic() + helpers.TIMEOUT_MS / 1000
+    for attempt in range(3):
+        cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        resend = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            text = prompt.inner_text()
+            if re.search(r"\[\d+\]", text):
+                return
+            if "*" not in text and time.monotonic() > resend:
+                break  # not queued: the keystroke was lost
+            page.wait_for_timeout(250)
+        else:
+            break
+    raise AssertionError(f"cell never ran (prompt {prompt.inner_text()!r}) after {attempt + 1} Shift+Enter")
 
 
 def _menu(page, menu: str, item: str) -> None:
@@ -233,9 +292,7 @@ def _student_session(page, context, lab, errors, expected, test_cells, written) 
     panel = _open_notebook(page, lab, f"release/{CHART_LESSON}/{CHART_LESSON}.ipynb")
     cells = panel.locator(".jp-Notebook .jp-Cell")
     for key in ("imports", "chart"):
-        cells.nth(index[key]).locator(".jp-InputArea-editor").click()
-        page.keyboard.press("Shift+Enter")
-        cells.nth(index[key]).locator(".jp-InputPrompt").filter(has_text=re.compile(r"\[\d+\]")).wait_for()
+        _run_cell(page, cells.nth(index[key]))
     chart = cells.nth(index["chart"])
     chart.locator(".js-plotly-plot .scatterlayer .trace").first.wait_for()
     chart.scroll_into_view_if_needed()
