@@ -355,6 +355,15 @@ def _load_all(folder: str) -> dict[str, list[dict[str, Any]]]:
     return tables
 
 
+def _tables(folder: str | Path | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The validated rows of every table of ``folder``: the same object for as long as they are cached.
+
+    Modules that keep something built from the data (``kzcourse.network``'s graphs) compare
+    this object's identity to know when to build it again.
+    """
+    return _load_all(str(folder or data_dir()))
+
+
 def validate(folder: str | Path | None = None) -> dict[str, int]:
     """Validate every table and return the row count of each.
 
@@ -401,12 +410,25 @@ def load(name: str, folder: str | Path | None = None) -> "pd.DataFrame":
     ...
     kzcourse.errors.ChoiceError: Unknown table name 'event' (str). Did you mean 'events'? Valid choices: 'actors', 'claims', 'events', 'places', 'relations', 'sources'. Use kzcourse.data.TABLES to list them.
     """
-    import pandas as pd
-
     check_choice(name, TABLES, what="table name", hint="Use kzcourse.data.TABLES to list them.")
     folder = str(folder or data_dir())
     rows = _load_all(folder)[name]
-    fields = schema(name, folder)["fields"]
+    built = _FRAMES.get((name, folder))
+    if built is None or built[0] is not rows:  # first load, or the validated rows were read again
+        if len(_FRAMES) >= 4 * len(TABLES):
+            _FRAMES.clear()
+        built = _FRAMES[(name, folder)] = (rows, _frame(rows, schema(name, folder)["fields"]))
+    return built[1].copy(deep=True)
+
+
+#: The DataFrame built from each table's validated rows, per (table, folder), beside those rows.
+#: :func:`load` hands out deep copies, so no caller ever sees another's changes.
+_FRAMES: dict[tuple[str, str], tuple[list[dict[str, Any]], "pd.DataFrame"]] = {}
+
+
+def _frame(rows: list[dict[str, Any]], fields: list[dict[str, Any]]) -> "pd.DataFrame":
+    import pandas as pd
+
     columns = {}
     for f in fields:
         values = [r[f["name"]] for r in rows]

@@ -151,17 +151,16 @@ def _date_or_none(value: Any) -> _dt.date | None:
 
 def _citation_labeller(folder: str | Path | None):
     """Return a function turning a cite field into readable text, using the sources of ``folder``."""
-    sources = data.load("sources", folder).set_index("source_id")
+    sources = data.load("sources", folder)
     cache: dict[str, str] = {}
+    for key, publisher, title, date in zip(sources["source_id"], sources["publisher"], sources["title"],
+                                           sources["date"]):
+        date = _date_or_none(date)
+        cache[key] = f"{publisher}, “{title}”" + (f", {date:%Y-%m-%d}" if date else "")
 
     def label(key: str) -> str:
-        if key not in cache:
-            if key in sources.index:
-                row = sources.loc[key]
-                date = _date_or_none(row["date"])
-                cache[key] = f"{row['publisher']}, “{row['title']}”" + (f", {date:%Y-%m-%d}" if date else "")
-            else:  # a paragraph id (the loader has checked every key is one or the other)
-                cache[key] = f"seed article, paragraph {key}"
+        if key not in cache:  # a paragraph id (the loader has checked every key is one or the other)
+            cache[key] = f"seed article, paragraph {key}"
         return cache[key]
 
     return lambda cite: "; ".join(label(k) for k in data.split_cite(cite))
@@ -247,11 +246,46 @@ def actor_graph(
     ...
     kzcourse.errors.ChoiceError: Unknown phase 'beforehand' (str). Did you mean 'before'? Valid choices: 'after', 'before', 'crisis'. The phases are listed in kzcourse.network.PHASES.
     """
+    check_phase(phase)
+    kinds = check_choices(relations, relation_types(folder), what="relation type")
+    tables = data._tables(folder)
+    key = (phase, tuple(sorted(kinds)), str(folder or data.data_dir()))
+    built = _GRAPHS.get(key)
+    if built is None or built[0] is not tables:  # first call, or the data were read again
+        if len(_GRAPHS) >= 64:
+            _GRAPHS.clear()
+        built = _GRAPHS[key] = (tables, _build_actor_graph(phase, kinds, folder))
+    return _copy_graph(built[1])
+
+
+#: The graphs :func:`actor_graph` built, per (phase, relation types, folder), beside the validated
+#: tables they come from (:func:`kzcourse.data._tables`). Callers get copies (:func:`_copy_graph`),
+#: so changing one never changes another or the next call's graph.
+_GRAPHS: dict[tuple[str, tuple[str, ...], str], tuple[Any, "nx.MultiDiGraph"]] = {}
+
+
+def _copy_graph(g: "nx.MultiDiGraph") -> "nx.MultiDiGraph":
+    """A copy with new graph, node and edge attribute dicts, built in the same order as ``g`` was.
+
+    ``g.copy()`` would add the edges in adjacency order, which reorders ``predecessors``,
+    ``in_edges`` and the neighbours of ``to_undirected()``; this copy iterates exactly like a graph
+    built afresh (``g.graph['edge_order']`` records the order in which :func:`_build_actor_graph` added the edges).
+    """
+    order = g.graph["edge_order"]
+    h = g.__class__()
+    h.graph.update((k, v) for k, v in g.graph.items() if k != "edge_order")
+    h.add_nodes_from((n, dict(d)) for n, d in g.nodes(data=True))
+    h.add_edges_from((u, v, k, dict(g.edges[u, v, k])) for u, v, k in order)
+    return h
+
+
+def _build_actor_graph(phase: str, kinds: list[str], folder: str | Path | None) -> "nx.MultiDiGraph":
     import networkx as nx
 
-    rows = relations_in_phase(phase, relations, folder=folder)
+    rows = relations_in_phase(phase, kinds, folder=folder)
     readable = _citation_labeller(folder)
     g = nx.MultiDiGraph(phase=phase)
+    order: list[tuple[str, str, str]] = []
     for a in data.load("actors", folder).itertuples(index=False):
         g.add_node(
             a.actor_id, name=a.name, kind=a.kind, group=a.group, country=a.country,
@@ -265,6 +299,8 @@ def actor_graph(
             notes=r.notes, cite=r.cite, readable=readable(r.cite),
         )
         g.nodes[r.source]["active"] = g.nodes[r.target]["active"] = True
+        order.append((r.source, r.target, r.relation_id))
+    g.graph["edge_order"] = order  # for _copy_graph only; the graphs handed out do not carry it
     return g
 
 
@@ -314,7 +350,10 @@ def ego_graph(actor_id: str, phase: str, radius: int = 1, *, folder: str | Path 
     check_actor(actor_id, folder=folder)
     g = actor_graph(phase, folder=folder)
     distances = nx.single_source_shortest_path_length(g.to_undirected(as_view=True), actor_id, cutoff=radius)
-    ego = g.subgraph(distances).copy()
+    # Not g.subgraph(distances): its nodes come in set order, which changes from one Python process to the next.
+    ego = g.__class__(**g.graph)
+    ego.add_nodes_from((n, d) for n, d in g.nodes(data=True) if n in distances)  # g is our own copy: reuse its dicts
+    ego.add_edges_from((u, v, k, d) for u, v, k, d in g.edges(keys=True, data=True) if u in distances and v in distances)
     nx.set_node_attributes(ego, distances, "distance")
     ego.graph.update(centre=actor_id, radius=radius)
     return ego

@@ -67,6 +67,29 @@ def test_load_returns_a_copy():
     assert data.load("actors").loc[0, "name"] != "changed by a student"
 
 
+def test_loads_are_independent_whatever_a_student_changes_in_place():
+    """load() reuses the DataFrame it built, so each call must still hand out an object of its own."""
+    import pandas as pd
+
+    pristine = data.load("events")
+    changed = data.load("events")
+    assert changed is not pristine
+    changed["fatalities"] += 1000                       # nullable integers, in place
+    changed["event_date"] += pd.Timedelta(days=1)       # dates
+    changed["latitude"] *= 0                            # floats
+    changed["notes"] = changed["notes"].str.upper()     # text
+    changed.iloc[0, 0] = "EVIL"
+    del changed["cite"]
+    changed.index = changed.index + 1
+    changed.attrs["marked"] = True
+    again = data.load("events")
+    pd.testing.assert_frame_equal(again, pristine)
+    assert again.attrs == {}
+    actors = data.load("actors")
+    actors["in_article"] &= False
+    assert data.load("actors")["in_article"].any()
+
+
 def test_every_record_cites_a_resolvable_source():
     """Every row of every table (but sources) cites at least one paragraph or source, and each resolves."""
     sources = set(data.load("sources")["source_id"])

@@ -135,6 +135,45 @@ def test_ego_graph_distances(fixture):
     assert two.nodes["csto"]["distance"] == 2
 
 
+def _layout(g):
+    """Everything about a graph that a student can see, in the order they see it."""
+    return (g.graph, list(g.nodes(data=True)), list(g.edges(keys=True, data=True)),
+            {n: list(g.predecessors(n)) for n in g}, list(g.in_edges(keys=True)),
+            {n: list(g.to_undirected().neighbors(n)) for n in g})
+
+
+@pytest.mark.parametrize("phase", list(network.PHASES))
+def test_actor_graph_reuses_its_work_but_hands_out_graphs_like_fresh_builds(folder, phase):
+    """actor_graph keeps what it built; each call must still equal a fresh build, in the same order."""
+    fresh = network._build_actor_graph(phase, network.relation_types(folder), folder)
+    del fresh.graph["edge_order"]
+    g = network.actor_graph(phase, folder=folder)
+    assert _layout(g) == _layout(fresh)
+    assert network.actor_graph(phase, folder=folder) is not g
+
+
+def test_changing_a_graph_changes_no_other(folder):
+    g = network.actor_graph("crisis", folder=folder)
+    u, v, k = next(iter(g.edges(keys=True)))
+    pristine = _layout(network.actor_graph("crisis", folder=folder))
+    g.nodes[u]["name"] = "renamed by a student"
+    g.edges[u, v, k]["relation"] = "changed"
+    g.graph["phase"] = "changed"
+    g.add_edge(u, v, key="R999", relation="invented")
+    g.remove_node(v)
+    assert _layout(network.actor_graph("crisis", folder=folder)) == pristine
+    assert network.centrality_table("crisis", folder=folder).loc[u, "name"] != "renamed by a student"
+
+
+def test_ego_graph_order_is_the_same_in_every_process():
+    """Nodes come in the order of actor_graph (a subgraph view would give set order, which varies)."""
+    order = list(network.actor_graph("before"))
+    ego = network.ego_graph("tokayev", "before", 2)
+    assert list(ego) == [n for n in order if n in ego]
+    assert list(ego.edges(keys=True)) == [e for e in network.actor_graph("before").edges(keys=True)
+                                          if e[0] in ego and e[1] in ego]
+
+
 def test_edge_table_lists_each_tie_once_with_names(fixture):
     table = network.edge_table(network.actor_graph("crisis", folder=fixture))
     assert list(table["relation_id"]) == sorted(expected_edges(fixture, "crisis"))
