@@ -7,6 +7,16 @@ with the table behind the figure (the ties of a network, the events of the timel
 :func:`to_html` writes a figure to a self-contained HTML file (plotly.js inlined,
 no network access needed) with its caption and table.
 
+The builders' figures are of :class:`kzcourse.charts.Figure`, a subclass of
+``plotly.graph_objects.Figure`` that differs in one thing only: how it shows itself
+in a Jupyter kernel. Plotly's own display imports its renderer registry, which
+imports ``nbformat`` and through it ``jsonschema``; with recent ``jsonschema`` that
+builds a grammar at import time, about 1.5 s before the first chart of a lesson
+appears. Where plotly itself would display the figure with its ``plotly_mimetype``
+renderer and nothing else (see :func:`plotly_default_is_mimetype`), the subclass
+sends that renderer's very output without the detour; anywhere else it calls
+plotly's display unchanged.
+
 Colours come from the Okabe–Ito palette (:mod:`kzcourse._style`), and no colour is
 the only cue: relation types also differ by dash, event types and actor kinds by
 marker shape.
@@ -31,9 +41,12 @@ Examples
 """
 from __future__ import annotations
 
+import functools
 import html
 import math
+import os
 import re
+import sys
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -156,6 +169,100 @@ def short_label(name: str) -> str:
 
 def _person_label(name: str, kind: str) -> str:
     return name.split()[-1] if kind == "person" else short_label(name)
+
+
+# --------------------------------------------------------------------------- display in Jupyter
+#: Environment variables with which plotly 7 picks a default renderer of its own
+#: (``PLOTLY_RENDERER``, or a hosted notebook it recognises): the fast display steps aside.
+_PLOTLY_RENDERER_HINTS: tuple[str, ...] = (
+    "PLOTLY_RENDERER", "COLAB_NOTEBOOK_ID", "AZURE_NOTEBOOKS_HOST", "VSCODE_PID", "NTERACT_EXE",
+    "COCALC_PROJECT_ID", "DATABRICKS_RUNTIME_VERSION",
+)
+#: Major versions of plotly whose choice of default renderer :func:`plotly_default_is_mimetype`
+#: follows (read from ``plotly/io/_renderers.py`` of plotly 7.0.0 and 7.1.0).
+_PLOTLY_MAJORS_CHECKED: tuple[str, ...] = ("7",)
+
+
+def plotly_mime_bundle(fig: "go.Figure") -> dict[str, Any]:
+    """Return what plotly's ``plotly_mimetype`` renderer outputs for ``fig`` (what JupyterLab draws).
+
+    Uses the renderer registered in ``plotly.io.renderers`` when plotly has loaded that
+    registry (so its configuration counts), otherwise an unconfigured
+    :class:`plotly.io.base_renderers.PlotlyRenderer`, which is what the registry holds.
+
+    Examples
+    --------
+    >>> bundle = plotly_mime_bundle(timeline_figure())
+    >>> list(bundle), bundle["application/vnd.plotly.v1+json"]["layout"]["meta"]["builder"]
+    (['application/vnd.plotly.v1+json'], 'timeline_figure')
+    """
+    if "plotly.io._renderers" in sys.modules:
+        import plotly.io as pio
+
+        return pio.renderers["plotly_mimetype"].to_mimebundle(fig.to_dict())
+    from plotly.io.base_renderers import PlotlyRenderer
+
+    return PlotlyRenderer().to_mimebundle(fig.to_dict())
+
+
+def plotly_default_is_mimetype() -> bool:
+    """Tell whether plotly would display a figure here with its ``plotly_mimetype`` renderer alone.
+
+    True only when all of these hold, which is how plotly 7 picks that renderer itself
+    (``plotly/io/_renderers.py``): the code runs in a Jupyter kernel (ipykernel's
+    ``ZMQInteractiveShell``); plotly's major version is one checked here; no
+    environment variable in :data:`_PLOTLY_RENDERER_HINTS` is set and ``/kaggle/input``
+    does not exist; and plotly's renderer registry is not loaded yet, so nobody has
+    changed its default. Outside a kernel (a script, the test suite) it is False.
+
+    Examples
+    --------
+    >>> plotly_default_is_mimetype()   # a doctest runs outside any Jupyter kernel
+    False
+    """
+    if "plotly.io._renderers" in sys.modules:
+        return False
+    if any(name in os.environ for name in _PLOTLY_RENDERER_HINTS) or os.path.exists("/kaggle/input"):
+        return False
+    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
+    shell = get_ipython() if get_ipython is not None else None
+    if type(shell).__name__ != "ZMQInteractiveShell" or not type(shell).__module__.startswith("ipykernel."):
+        return False
+    import plotly
+
+    return plotly.__version__.split(".")[0] in _PLOTLY_MAJORS_CHECKED
+
+
+@functools.cache
+def _figure_class() -> type:
+    import plotly.graph_objects as go
+
+    class Figure(go.Figure):
+        """A ``plotly.graph_objects.Figure`` that shows itself in Jupyter without loading plotly's renderer registry.
+
+        Everything but display is plotly's. Where :func:`plotly_default_is_mimetype` is
+        true, showing the figure sends :func:`plotly_mime_bundle` (the output plotly
+        would send, drawn the same by JupyterLab); anywhere else plotly displays it.
+        """
+
+        def _ipython_display_(self) -> None:
+            if not plotly_default_is_mimetype():
+                return super()._ipython_display_()
+            from IPython.display import display
+
+            display(plotly_mime_bundle(self), raw=True)
+            return None
+
+    Figure.__module__ = __name__
+    Figure.__qualname__ = "Figure"
+    return Figure
+
+
+def __getattr__(name: str) -> Any:
+    # ``kzcourse.charts.Figure`` is made on first use, so that importing this module loads no plotly.
+    if name == "Figure":
+        return _figure_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- layout
@@ -288,11 +395,18 @@ def _edge_hover(graph: "nx.MultiDiGraph", u: str, v: str, d: Mapping[str, Any], 
     return "<br>".join(lines)
 
 
-def _edge_traces(graph: "nx.MultiDiGraph", geometry: Mapping[str, tuple[list[float], list[float]]], *,
-                 relations: Sequence[str], shown: set[str], axes: dict[str, str]) -> list["go.Scatter"]:
-    """One line trace per relation type present, with arrowheads at the target end."""
-    import plotly.graph_objects as go
+def _scatter(**props: Any) -> dict[str, Any]:
+    """A scatter trace as a plain dict, without the properties left unset (``None``).
 
+    Plotly validates a trace each time a figure takes it, also when it was a
+    ``go.Scatter`` already; handing the figure dicts validates every trace once.
+    """
+    return {"type": "scatter", **{k: v for k, v in props.items() if v is not None}}
+
+
+def _edge_traces(graph: "nx.MultiDiGraph", geometry: Mapping[str, tuple[list[float], list[float]]], *,
+                 relations: Sequence[str], shown: set[str], axes: dict[str, str]) -> list[dict[str, Any]]:
+    """One line trace per relation type present, with arrowheads at the target end."""
     traces = []
     for rel in relations:
         xs: list[float | None] = []
@@ -311,10 +425,10 @@ def _edge_traces(graph: "nx.MultiDiGraph", geometry: Mapping[str, tuple[list[flo
         if not xs:
             continue
         colour, dash = RELATION_STYLES.get(rel, (_O["black"], "solid"))
-        traces.append(go.Scatter(
+        traces.append(_scatter(
             x=xs, y=ys, mode="lines+markers", name=rel, legendgroup=rel, showlegend=rel not in shown,
             legendrank=100 + relations.index(rel),
-            legendgrouptitle_text="Ties (source → target)" if not shown else None,
+            legendgrouptitle=dict(text="Ties (source → target)") if not shown else None,
             line=dict(color=colour, width=2, dash=dash),
             marker=dict(symbol="arrow", angleref="previous", size=sizes, color=colour, line=dict(width=0)),
             hovertext=texts, hoverinfo=["none", "text", "none", "none"] * (len(xs) // 4), meta={"role": "edges", "relation": rel},
@@ -326,10 +440,8 @@ def _edge_traces(graph: "nx.MultiDiGraph", geometry: Mapping[str, tuple[list[flo
 
 def _node_traces(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float]], sizes: Mapping[str, float],
                  size_by: str, *, shown: set[str], axes: dict[str, str], centre: str | None = None,
-                 labels: bool = True) -> list["go.Scatter"]:
+                 labels: bool = True) -> list[dict[str, Any]]:
     """One marker trace per actor group: colour by group, shape by kind, size by centrality."""
-    import plotly.graph_objects as go
-
     table = _centrality(graph)
     traces = []
     present = {d["group"] for _, d in graph.nodes(data=True)}
@@ -359,10 +471,10 @@ def _node_traces(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float]
             lines += _wrap("Source: " + html.escape(d["readable"]))
             hovers.append("<br>".join(lines))
         colour = GROUP_COLOURS.get(group, _O["black"])
-        traces.append(go.Scatter(
+        traces.append(_scatter(
             x=xs, y=ys, mode="markers+text", name=network.GROUP_LABELS.get(group, group), legendgroup=f"group:{group}",
             showlegend=group not in shown, legendrank=500 + len(traces), cliponaxis=False,
-            legendgrouptitle_text=f"Actors (size: {size_by.replace('_', ' ')})" if not shown else None,
+            legendgrouptitle=dict(text=f"Actors (size: {size_by.replace('_', ' ')})") if not shown else None,
             text=texts, textposition=positions, textfont=dict(size=11),
             marker=dict(size=[sizes[n] for n in nodes], color=colour, symbol=symbols,
                         line=dict(color=["#000000" if n == centre else colour for n in nodes], width=widths)),
@@ -450,8 +562,6 @@ def network_figure(
     ...
     kzcourse.errors.ChoiceError: Unknown centrality 'fame' (str). Valid choices: 'betweenness', 'degree', 'in_degree', 'out_degree'. Node sizes can follow one of the columns of kzcourse.network.centrality_table.
     """
-    import plotly.graph_objects as go
-
     network.check_phase(phase)
     _check_size_by(size_by)
     kinds = check_choices(relations, network.relation_types(folder), what="relation type")
@@ -466,7 +576,7 @@ def network_figure(
             "builder": "network_figure", "phase": phase, "relations": kinds if relations is not None else None}
     if folder is not None:
         meta["folder"] = str(folder)
-    fig = go.Figure(traces, layout=_base_layout(f"Who was tied to whom: {network.PHASE_LABELS[phase]}", meta,
+    fig = _figure_class()(traces, layout=_base_layout(f"Who was tied to whom: {network.PHASE_LABELS[phase]}", meta,
                                                 shapes=_group_shapes(graph, pos, "x", "y")))
     _axis_style(fig)
     return fig
@@ -499,17 +609,18 @@ def phase_comparison_figure(
     ...
     kzcourse.errors.ChoiceError: Unknown phase 'durng' (str). Valid choices: 'after', 'before', 'crisis'.
     """
-    import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     chosen = check_choices(phases, network.PHASES, what="phase")
     _check_size_by(size_by)
     pos = circle_layout(folder)
     fig = make_subplots(rows=1, cols=len(chosen), subplot_titles=[network.PHASE_LABELS[p] for p in chosen],
-                        horizontal_spacing=0.01)
+                        horizontal_spacing=0.01, figure=_figure_class()())
     shown: set[str] = set()
     previous = None
     summary = []
+    traces: list[dict[str, Any]] = []
+    shapes: list[dict[str, Any]] = []
     for col, phase in enumerate(chosen, start=1):
         suffix = "" if col == 1 else str(col)
         axes = dict(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
@@ -532,9 +643,9 @@ def phase_comparison_figure(
                 hy += [*gy, None]
                 note = f"made since phase '{chosen[col - 2]}'"
                 ht += ["", _edge_hover(graph, u, v, graph.edges[u, v, k], note), "", ""]
-            fig.add_trace(go.Scatter(
+            traces.append(_scatter(
                 x=hx or [None], y=hy or [None], mode="lines", name="Tie made since the previous panel",
-                legendgroup="made", showlegend="made" not in shown, legendgrouptitle_text="Changes",
+                legendgroup="made", showlegend="made" not in shown, legendgrouptitle=dict(text="Changes"),
                 line=dict(color=_HIGHLIGHT, width=10), opacity=0.7, legendrank=1, hovertext=ht or None, hoverinfo=["none", "text", "none", "none"] * (len(hx) // 4) or "none",
                 meta={"role": "made", "phase": phase, "since": chosen[col - 2]}, uid=_uid("made", phase), **axes,
             ))
@@ -546,7 +657,7 @@ def phase_comparison_figure(
                 cy += [*gy, None]
                 ct += ["", _edge_hover(previous, u, v, d, note), "", ""]
                 cs += [0, 9, 0, 0]
-            fig.add_trace(go.Scatter(
+            traces.append(_scatter(
                 x=cx or [None], y=cy or [None], mode="lines+markers", name="Tie cut since the previous panel",
                 legendgroup="cut", showlegend="cut" not in shown, legendrank=2,
                 line=dict(color=_CUT, width=1.5, dash="dot"),
@@ -557,15 +668,13 @@ def phase_comparison_figure(
             shown.update({"made", "cut"})
             summary.append(f"{chosen[col - 2]} → {phase}: {_count(len(made), 'tie')} made, {len(cut)} cut")
         for trace in _edge_traces(graph, geometry, relations=network.relation_types(folder), shown=shown, axes=axes):
-            trace.meta = {**trace.meta, "phase": phase}
-            fig.add_trace(trace)
+            traces.append({**trace, "meta": {**trace["meta"], "phase": phase}})
         for trace in _node_traces(graph, pos, sizes, size_by, shown=shown, axes=axes, labels=True):
-            trace.meta = {**trace.meta, "phase": phase}
-            trace.textfont.size = 9
-            fig.add_trace(trace)
-        for shape in _group_shapes(graph, pos, f"x{suffix}", f"y{suffix}"):
-            fig.add_shape(shape)
+            traces.append({**trace, "meta": {**trace["meta"], "phase": phase}, "textfont": {**trace["textfont"], "size": 9}})
+        shapes += _group_shapes(graph, pos, f"x{suffix}", f"y{suffix}")
         previous = graph
+    fig.add_traces(traces)  # all at once: plotly validates every trace, and every shape below, once
+    fig.update_layout(shapes=shapes)
     alt = (
         f"The actors' network in {len(chosen)} phases side by side ({', '.join(chosen)}), every actor at the "
         f"same place in each panel. {'; '.join(summary) or 'No changes shown'}. Ties made since the previous "
@@ -605,8 +714,6 @@ def ego_figure(
     ...
     kzcourse.errors.ChoiceError: Unknown actor id 'nobody' (str)...
     """
-    import plotly.graph_objects as go
-
     _check_size_by(size_by)
     graph = network.ego_graph(actor_id, phase, radius, folder=folder)
     pos = _ego_layout(graph)
@@ -621,7 +728,7 @@ def ego_figure(
     meta = {"alt": alt, "builder": "ego_figure", "actor_id": actor_id, "phase": phase, "radius": radius}
     if folder is not None:
         meta["folder"] = str(folder)
-    fig = go.Figure(traces, layout=_base_layout(f"{name}'s ties: {network.PHASE_LABELS[phase]}", meta))
+    fig = _figure_class()(traces, layout=_base_layout(f"{name}'s ties: {network.PHASE_LABELS[phase]}", meta))
     _axis_style(fig, span=1.4)
     return fig
 
@@ -695,7 +802,6 @@ def timeline_figure(y: str = "event_type", *, folder: str | Path | None = None) 
     kzcourse.errors.ChoiceError: Unknown timeline axis 'city' (str). Valid choices: 'event_type', 'place'.
     """
     import pandas as pd
-    import plotly.graph_objects as go
 
     check_choice(y, TIMELINE_AXES, what="timeline axis")
     events = _events_in_window(folder)
@@ -732,7 +838,7 @@ def timeline_figure(y: str = "event_type", *, folder: str | Path | None = None) 
             hovers.append("<br>".join(lines))
         colour = EVENT_TYPE_COLOURS.get(etype, _O["black"])
         symbol = EVENT_TYPE_SYMBOLS.get(etype, "circle")
-        traces.append(go.Scatter(
+        traces.append(_scatter(
             x=[d.date().isoformat() for d in events.loc[sel, "event_date"]], y=list(events.loc[sel, "y"]),
             mode="markers", name=etype, customdata=list(events.loc[sel, "event_id"]),
             marker=dict(color=colour, symbol=symbol, size=13, line=dict(color="white" if "open" not in symbol else colour, width=1)),
@@ -764,7 +870,7 @@ def timeline_figure(y: str = "event_type", *, folder: str | Path | None = None) 
         meta["folder"] = str(folder)
     layout = _base_layout("Events of 1-19 January 2022", meta, shapes=shapes, annotations=annotations)
     layout.update(height=max(360, 140 + max(55, 16 * most) * len(rows)), margin=dict(l=10, r=10, t=80, b=40))
-    fig = go.Figure(traces, layout=layout)
+    fig = _figure_class()(traces, layout=layout)
     fig.update_xaxes(type="date", range=["2021-12-31 12:00", "2022-01-21 12:00"], dtick=86400000,
                      tickformat="%d %b", showgrid=False, linecolor="#444444", title_text="Date (January 2022)")
     fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=rows, range=[len(rows) - 0.5, -0.5],

@@ -167,9 +167,9 @@ def ego_view(
 
 def _figure_output(fig: "plotly.graph_objects.Figure") -> tuple[dict[str, Any], ...]:
     """The outputs of an Output widget showing ``fig`` through plotly's JupyterLab renderer (works offline)."""
-    import plotly.io as pio
+    from kzcourse.charts import plotly_mime_bundle
 
-    bundle = pio.renderers["plotly_mimetype"].to_mimebundle(fig.to_dict())
+    bundle = plotly_mime_bundle(fig)
     bundle["text/plain"] = fig.layout.meta.get("alt", "") if isinstance(fig.layout.meta, dict) else ""
     return ({"output_type": "display_data", "data": bundle, "metadata": {}},)
 

@@ -217,6 +217,103 @@ def test_bad_input_raises_choice_error_listing_choices(call, match):
         call()
 
 
+# --------------------------------------------------------------------------- display in Jupyter
+def test_builders_return_plotly_figures_of_the_course_subclass():
+    import pickle
+
+    import plotly.graph_objects as go
+
+    figures = [charts.network_figure("crisis"), charts.phase_comparison_figure(), charts.ego_figure("tokayev", "crisis"),
+               charts.timeline_figure()]
+    for fig in figures:
+        assert isinstance(fig, go.Figure) and type(fig) is charts.Figure
+        assert repr(fig).startswith("Figure({")
+        again = pickle.loads(pickle.dumps(fig))  # as plotly's own figure round-trips (it re-applies templates)
+        assert type(again) is charts.Figure
+        assert again.to_dict() == pickle.loads(pickle.dumps(go.Figure(fig))).to_dict()
+
+
+def test_mime_bundle_is_what_plotlys_own_mimetype_renderer_makes():
+    import plotly.io as pio
+
+    fig = charts.phase_comparison_figure()
+    assert charts.plotly_mime_bundle(fig) == pio.renderers["plotly_mimetype"].to_mimebundle(fig.to_dict())
+
+
+class _FakeShell:
+    """Stands for ipykernel's shell: plotly recognises it by class name and module."""
+
+
+_FakeShell.__name__ = "ZMQInteractiveShell"
+_FakeShell.__module__ = "ipykernel.zmqshell"
+
+
+@pytest.fixture
+def in_kernel(monkeypatch):
+    """As in a fresh Jupyter kernel: a ZMQ shell, plotly's renderer registry not loaded, no hint variables."""
+    import sys
+
+    import IPython
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: _FakeShell())
+    monkeypatch.delitem(sys.modules, "plotly.io._renderers", raising=False)
+    for name in charts._PLOTLY_RENDERER_HINTS:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_fast_display_only_where_plotly_would_pick_the_mimetype_renderer_itself(in_kernel):
+    import plotly
+
+    expected = plotly.__version__.split(".")[0] in charts._PLOTLY_MAJORS_CHECKED
+    assert charts.plotly_default_is_mimetype() is expected
+
+
+@pytest.mark.parametrize("variable", ["PLOTLY_RENDERER", "COLAB_NOTEBOOK_ID", "VSCODE_PID", "DATABRICKS_RUNTIME_VERSION"])
+def test_fast_display_steps_aside_when_plotly_would_choose_otherwise(in_kernel, variable):
+    in_kernel.setenv(variable, "1")
+    assert charts.plotly_default_is_mimetype() is False
+
+
+def test_fast_display_steps_aside_once_plotlys_renderers_are_loaded(in_kernel):
+    import plotly.io as pio
+
+    pio.renderers.default  # loads plotly.io._renderers, where a user changes the default
+    assert charts.plotly_default_is_mimetype() is False
+
+
+def test_fast_display_steps_aside_outside_ipykernel(in_kernel):
+    import IPython
+
+    in_kernel.setattr(IPython, "get_ipython", lambda: None)
+    assert charts.plotly_default_is_mimetype() is False
+
+
+_KERNEL_CELLS = [
+    "import sys\nfrom kzcourse import charts\nfig = charts.timeline_figure()\nfig",
+    "print(sorted(m for m in ('plotly.io._renderers', 'nbformat', 'jsonschema') if m in sys.modules))",
+    "import plotly.graph_objects as go\ngo.Figure(fig)",          # plotly's own display of the same figure
+    "fig",                                                       # now plotly's renderers are loaded: plotly's path
+    "import plotly.io as pio\npio.renderers.default = 'json'\nfig",  # a user's choice of renderer is obeyed
+]
+
+
+@pytest.mark.slow
+def test_in_a_real_kernel_a_figure_shows_exactly_as_plotly_shows_it_without_loading_nbformat(tmp_path):
+    """The fast display must send what plotly itself sends, and skip nbformat (and jsonschema's grammar)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in _KERNEL_CELLS])
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    fast, loaded, plotlys, later, as_json = (c.outputs for c in nb.cells)
+    assert loaded[0]["text"] == "[]\n"
+    assert [o["output_type"] for o in fast] == ["display_data"]
+    assert list(fast[0]["data"]) == ["application/vnd.plotly.v1+json"]
+    assert fast == plotlys == later
+    assert list(as_json[0]["data"]) == ["application/json"]
+
+
 # --------------------------------------------------------------------------- real browser
 @pytest.mark.browser
 def test_exported_network_draws_every_node_offline_in_chromium(browser_page, tmp_path):
