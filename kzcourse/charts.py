@@ -127,7 +127,13 @@ _CUT = "#8C8C8C"
 
 def _wrap(text: str, width: int = 70) -> list[str]:
     """Lines of hover text; words (and hyphenated words) are never split, so joining with spaces restores the text."""
-    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+    return list(_wrapped(text, width))
+
+
+@functools.lru_cache(maxsize=4096)
+def _wrapped(text: str, width: int) -> tuple[str, ...]:
+    # The same notes and citations recur in every phase and figure; textwrap is slow enough to matter.
+    return tuple(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
 
 
 def _uid(*parts: str) -> str:

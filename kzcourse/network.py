@@ -386,7 +386,19 @@ def centrality_table(phase: str, *, folder: str | Path | None = None) -> "pd.Dat
     >>> bool((t["degree"] == t["in_degree"] + t["out_degree"]).all())
     True
     """
-    return graph_centrality(actor_graph(phase, folder=folder))
+    check_phase(phase)
+    tables = data._tables(folder)
+    key = (phase, str(folder or data.data_dir()))
+    built = _CENTRALITY.get(key)
+    if built is None or built[0] is not tables:  # as actor_graph: rebuilt when the data were read again
+        if len(_CENTRALITY) >= 64:
+            _CENTRALITY.clear()
+        built = _CENTRALITY[key] = (tables, graph_centrality(actor_graph(phase, folder=folder)))
+    return built[1].copy(deep=True)
+
+
+#: The tables :func:`centrality_table` computed, per (phase, folder); callers get deep copies.
+_CENTRALITY: dict[tuple[str, str], tuple[Any, "pd.DataFrame"]] = {}
 
 
 def graph_centrality(graph: "nx.MultiDiGraph") -> "pd.DataFrame":

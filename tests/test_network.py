@@ -165,6 +165,15 @@ def test_changing_a_graph_changes_no_other(folder):
     assert network.centrality_table("crisis", folder=folder).loc[u, "name"] != "renamed by a student"
 
 
+def test_centrality_table_is_a_fresh_copy_equal_to_a_new_computation(folder):
+    first = network.centrality_table("crisis", folder=folder)
+    assert first.equals(network.graph_centrality(network.actor_graph("crisis", folder=folder)))
+    first.loc[first.index[0], "degree"] = -1
+    first["betweenness"] *= 0
+    again = network.centrality_table("crisis", folder=folder)
+    assert again is not first and (again["degree"] >= 0).all() and again["betweenness"].max() > 0
+
+
 def test_ego_graph_order_is_the_same_in_every_process():
     """Nodes come in the order of actor_graph (a subgraph view would give set order, which varies)."""
     order = list(network.actor_graph("before"))
