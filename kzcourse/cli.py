@@ -86,11 +86,19 @@ def _last_line(result: dict) -> str:
 
 
 def cmd_grade(args) -> int:
-    from kzcourse.grading.grade import grade, summarise
+    from kzcourse.grading.grade import Prestarted, grade, skip_unused_imports, summarise
 
-    course = _course(args)
-    run = grade(course, args.lessons, jobs=args.jobs, timeout=args.timeout, sandbox=not args.no_sandbox,
-                force=args.force, collect=not args.no_collect, progress=not args.quiet)
+    skip_unused_imports()
+    # Workers start importing now, while this process loads the course's configuration.
+    root = Path(args.course or ".").absolute()
+    prestarted = Prestarted(root, max(1, args.jobs or os.cpu_count() or 1)) if Prestarted.worthwhile(root) else None
+    try:
+        course = _course(args)
+        run = grade(course, args.lessons, jobs=args.jobs, timeout=args.timeout, sandbox=not args.no_sandbox,
+                    force=args.force, collect=not args.no_collect, progress=not args.quiet, prestarted=prestarted)
+    finally:
+        if prestarted is not None:
+            prestarted.close()
     summary = summarise(course, _lessons(course, args.lessons), run)
     print(summary.text())
     if run.interrupted_by is not None:

@@ -373,7 +373,8 @@ def _guarded_preprocessors(config: Any, integrity: Any, *, sandbox: bool) -> lis
         else list(Autograde.class_traits()["autograde_preprocessors"].default())
     if not sandbox:
         sb = _sandbox_module()
-        pps = [NbgraderExecute if sb is not None and p is sb.Execute else p for p in pps]
+        plain = integrity.Execute if integrity is not None else NbgraderExecute
+        pps = [plain if sb is not None and p is sb.Execute else p for p in pps]
     if integrity is not None and integrity.AddCanaries not in pps:
         # nbgrader's Execute, or the sandbox's subclass of it (same name)
         i = next(n for n, p in enumerate(pps) if getattr(p, "__name__", "") == "Execute")
@@ -472,8 +473,76 @@ class Worker:
                 "score": score, "max_score": max_score}
 
 
+def skip_unused_imports() -> None:
+    """Keep ``rfc3987_syntax`` out of a grading process (it costs 1.2 s at import, and is never used there).
+
+    ``import nbformat`` imports ``jsonschema``, whose format module imports the optional
+    ``rfc3987_syntax`` when it is installed, which builds a Lark grammar at import time. That
+    module serves one purpose: jsonschema's ``iri`` and ``iri-reference`` *format* checks. In
+    ``kzcourse grade``'s processes nothing validates with a format checker: nbformat validates
+    notebooks with fastjsonschema (or with jsonschema without a format checker), nbgrader
+    validates its cell metadata with ``jsonschema.validate`` without one, and no schema either
+    uses holds an ``iri`` format. (jupyter_events, the one library here that passes a format
+    checker, validates only inside a Jupyter server.) Marking the module as absent is what
+    jsonschema sees when the package is not installed: the two format checks are simply not
+    registered. Call this before anything imports ``jsonschema``; afterwards it does nothing.
+    The student's kernel is another process and is not affected.
+
+    >>> import sys
+    >>> skip_unused_imports()
+    >>> "jsonschema" in sys.modules or sys.modules.get("rfc3987_syntax", 0) is None
+    True
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+
+
+def _warm_up() -> None:
+    """Import what grading needs while the parent still prepares the run (the worker is idle then)."""
+    import nbformat  # noqa: F401
+    import sqlalchemy  # noqa: F401
+    from nbgrader.apps.api import NbGraderAPI  # noqa: F401
+    from nbgrader.converters.autograde import Autograde  # noqa: F401
+    from nbgrader.api import Gradebook  # noqa: F401
+
+    _sandbox_module()
+    _integrity_module()
+
+
+def _fast_scratch_gradebooks(scratch_root: Path) -> None:
+    """Commit to scratch gradebooks without waiting for the disk.
+
+    nbgrader commits its gradebook some 40 times per submission, and SQLite waits for the
+    disk (fsync) at each commit: about 0.1 s per submission here. A worker's gradebooks are
+    scratch copies under ``scratch_root``, read back by the same worker right after
+    autograding and thrown away: if the machine fails meanwhile, the submission is simply
+    graded again (nothing reached the real course or the journal). So connections to files
+    under ``scratch_root`` use ``PRAGMA synchronous=OFF``; every other database keeps its
+    settings.
+    """
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    root = str(scratch_root.resolve()) + os.sep
+
+    def on_connect(dbapi_connection, connection_record):
+        if type(dbapi_connection).__module__.split(".")[0] not in ("sqlite3", "pysqlite2"):
+            return
+        files = [row[2] for row in dbapi_connection.execute("PRAGMA database_list").fetchall()]
+        if files and files[0] and os.path.realpath(files[0]).startswith(root):
+            dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+    if not event.contains(Engine, "connect", on_connect):
+        event.listen(Engine, "connect", on_connect)
+
+
 def worker_main() -> int:
-    """Entry point of a worker process: JSON tasks on stdin, JSON results on the original stdout."""
+    """Entry point of a worker process: JSON tasks on stdin, JSON results on the original stdout.
+
+    The worker imports what grading needs first, then reads its header (course, scratch
+    folder, timeout, sandbox), so the parent can start it before it has opened the course.
+    """
+    skip_unused_imports()
     out = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything printed by libraries goes to the log, not into the result stream
     sys.stdout = sys.stderr
@@ -483,7 +552,12 @@ def worker_main() -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    header = json.loads(sys.stdin.readline())
+    _warm_up()
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0  # started ahead of time, and not needed
+    header = json.loads(line)
+    _fast_scratch_gradebooks(Path(header["scratch"]))
     worker = Worker(Path(header["course"]), Path(header["scratch"]), header.get("timeout"), header.get("sandbox", False))
     out.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
@@ -593,16 +667,22 @@ class Progress:
 
 
 class _Proc:
-    def __init__(self, course: Course, scratch: Path, timeout: int | None, sandbox: bool, log: Path):
+    """One worker process. It starts importing at once; :meth:`start` sends its header."""
+
+    def __init__(self, root: Path, log: Path):
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        log.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(log, "ab")
         self.p = subprocess.Popen([sys.executable, "-m", "kzcourse.grading.grade", "--worker"],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, env=env,
-                                  start_new_session=True, cwd=str(course.root))
+                                  start_new_session=True, cwd=str(root))
         self.buffer = b""
         self.task: dict | None = None
         self.ready = False
+
+    def start(self, course: Course, scratch: Path, timeout: int | None, sandbox: bool) -> "_Proc":
         self.send({"course": str(course.root), "scratch": str(scratch), "timeout": timeout, "sandbox": sandbox})
+        return self
 
     def send(self, obj: dict) -> None:
         self.p.stdin.write((json.dumps(obj) + "\n").encode())
@@ -634,10 +714,62 @@ class _Proc:
         self.log.close()
 
 
+class Prestarted:
+    """Worker processes started before the course is opened, so their imports overlap the parent's.
+
+    ``kzcourse grade`` starts them first thing; :func:`grade` takes the ones it needs and
+    :meth:`close` ends the rest. A worker that is never given a header exits on its own when
+    its stdin closes.
+    """
+
+    def __init__(self, root: Path, jobs: int):
+        self.procs = [_Proc(root, root / ".kzcourse" / "logs" / f"worker-{n}.log") for n in range(jobs)]
+
+    @staticmethod
+    def worthwhile(root: Path) -> bool:
+        """Whether ``root`` looks like a course with submissions the journal does not list as graded yet.
+
+        Only a guess that saves starting workers for a run with nothing to do; :func:`grade`
+        decides what to grade.
+        """
+        from kzcourse.grading.course import CONFIG_NAME, STATE_DIR
+
+        if not (root / CONFIG_NAME).is_file() or not (root / "submitted").is_dir():
+            return False
+        graded = set()
+        journal = root / STATE_DIR / JOURNAL
+        if journal.is_file():
+            for line in journal.read_text(encoding="utf-8").splitlines():
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if e.get("status") == "graded":
+                    graded.add((e.get("student"), e.get("lesson")))
+        return any((f.parent.name, f.name) not in graded for f in (root / "submitted").glob("*/*") if f.is_dir())
+
+    def take(self, n: int) -> list[_Proc]:
+        taken, self.procs = self.procs[:n], self.procs[n:]
+        return taken
+
+    def close(self) -> None:
+        for p in self.procs:
+            try:
+                p.p.stdin.close()
+            except OSError:
+                pass
+        for p in self.procs:
+            p.stop(grace=5.0)
+        self.procs = []
+
+
 def grade(course: Course, lessons: list[str] | None = None, *, jobs: int | None = None, timeout: int | None = None,
           sandbox: bool = True, force: bool = False, collect: bool = True, progress: bool = True,
-          warn: Callable[[str], None] | None = None) -> GradeRun:
+          warn: Callable[[str], None] | None = None, prestarted: Prestarted | None = None) -> GradeRun:
     """Collect and autograde ``lessons`` (default: all) in parallel; see the module docstring.
+
+    ``prestarted``: worker processes started ahead (:class:`Prestarted`); those not needed are
+    left for the caller to close.
 
     Raises :class:`CourseError` for bad input (unknown lesson, unreleased lesson, misplaced files,
     no sandbox while ``sandbox`` is required).
@@ -696,18 +828,23 @@ def grade(course: Course, lessons: list[str] | None = None, *, jobs: int | None 
     procs: list[_Proc] = []
     pending = list(reversed(tasks))
     sel = selectors.DefaultSelector()
+    def give_next(p: _Proc) -> None:
+        if p.ready and p.task is None and pending and not stop_signal:
+            t = pending.pop()
+            p.task = dict(asdict(t), template=str(templates[t.lesson]))
+            p.send(p.task)
+
     try:
-        for n in range(min(jobs, len(tasks))):
-            p = _Proc(course, run_dir / "scratch" / f"w{n}", timeout, sandbox, state / "logs" / f"worker-{n}.log")
-            procs.append(p)
+        wanted = min(jobs, len(tasks))
+        ahead = prestarted.take(wanted) if prestarted is not None else []
+        for n in range(wanted):
+            p = ahead[n] if n < len(ahead) else _Proc(course.root, state / "logs" / f"worker-{n}.log")
+            procs.append(p.start(course, run_dir / "scratch" / f"w{n}", timeout, sandbox))
             sel.register(p.p.stdout, selectors.EVENT_READ, p)
         bar.update()
         while (pending or any(p.task for p in procs)) and not stop_signal:
             for p in procs:
-                if p.ready and p.task is None and pending:
-                    t = pending.pop()
-                    p.task = dict(asdict(t), template=str(templates[t.lesson]))
-                    p.send(p.task)
+                give_next(p)
             for key, _ in sel.select(timeout=0.5):
                 p = key.data
                 msgs = p.lines()
@@ -724,16 +861,18 @@ def grade(course: Course, lessons: list[str] | None = None, *, jobs: int | None 
                     p.stop(0)
                     if (pending or any(q.task for q in procs)) and not stop_signal:
                         n = len(procs) + len(run.outcomes)
-                        q = _Proc(course, run_dir / "scratch" / f"w{n}", timeout, sandbox,
-                                  state / "logs" / f"worker-r{n}.log")
+                        q = _Proc(course.root, state / "logs" / f"worker-r{n}.log").start(
+                            course, run_dir / "scratch" / f"w{n}", timeout, sandbox)
                         procs.append(q)
                         sel.register(q.p.stdout, selectors.EVENT_READ, q)
                     continue
                 for msg in msgs:
                     if msg.get("ready"):
                         p.ready = True
+                        give_next(p)
                         continue
                     p.task = None
+                    give_next(p)  # the worker grades on while its result is recorded
                     o = record(course, msg)
                     run.outcomes.append(o)
                     bar.update(o)

@@ -31,21 +31,27 @@ apply unchanged, because the class keeps nbgrader's name.
 """
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
+import signal
 import shutil
 import stat
 import subprocess
 import sys
 import tempfile
+import time
+from queue import Empty
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute as NbgraderExecute
-from traitlets import Int, List, Unicode
+from traitlets import Int, List, Unicode, default
 
 from kzcourse.errors import KzCourseError
+from kzcourse.grading.integrity import Execute as CanaryAwareExecute
 
 NOBODY = 65534
 _ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "nsswitch.conf", "hosts",
@@ -198,6 +204,70 @@ def kernel_env(inherited: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def namespace_init(bwrap_pid: int) -> int | None:
+    """The child of a bwrap process that is pid 1 of a new PID namespace, or None.
+
+    Read from ``/proc``: the child's ``NSpid`` line ends in 1 when it is the init of its own
+    PID namespace (bwrap without ``--as-pid-1``).
+
+    >>> namespace_init(os.getpid()) is None
+    True
+    """
+    children: set[int] = set()
+    try:
+        for task in Path(f"/proc/{bwrap_pid}/task").iterdir():
+            children |= {int(p) for p in (task / "children").read_text().split()}
+    except (OSError, ValueError):
+        return None
+    for pid in sorted(children):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        nspid = next((line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), [])
+        if len(nspid) >= 2 and nspid[-1] == "1":
+            return pid
+    return None
+
+
+class SandboxedKernelClient(AsyncKernelClient):
+    """jupyter_client's async client, without its idle wait when a kernel comes up.
+
+    jupyter_client's ``wait_for_ready`` ends by reading IOPub until nothing has arrived for
+    0.2 s, only to throw those messages away. Every execution in nbclient (and so in
+    nbgrader) reads only the IOPub messages whose parent is its own request, so stray
+    messages cannot reach a cell's outputs: this client drains what has already arrived
+    and goes on, saving 0.2 s per kernel. The readiness check itself is jupyter_client's:
+    a ``kernel_info_reply`` on the shell channel and a message on IOPub.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                msg = None
+            if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                try:  # IOPub is connected once a message (the request's status) arrives
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(msg)
+                    break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+        while True:  # drop what is already queued, without waiting for more
+            try:
+                await self.iopub_channel.get_msg(timeout=0)
+            except Empty:
+                break
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """An ``AsyncKernelManager`` whose kernel process starts inside bubblewrap.
 
@@ -216,6 +286,56 @@ class SandboxedKernelManager(AsyncKernelManager):
                                      "folder. Never list the course folder.").tag(config=True)
 
     _kz_runtime: str | None = None
+
+    @default("client_factory")
+    def _client_factory_default(self) -> type:
+        return SandboxedKernelClient
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        # jupyter_client checks every 0.1 s whether a kernel it stopped has exited; a
+        # sandbox is gone a few ms after it is stopped, so look more often.
+        await super()._async_wait(pollinterval=min(pollinterval, 0.005))
+
+    def _kz_namespace_init(self) -> int | None:
+        """The pid of the sandbox's PID-namespace init (bwrap's child, pid 1 inside), or None."""
+        process = getattr(self.provisioner, "process", None) if self.provisioner is not None else None
+        if process is None or process.poll() is not None:
+            return None
+        return namespace_init(process.pid)
+
+    async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        """Stop the kernel by ending its PID namespace: every process in the sandbox dies at once.
+
+        jupyter_client's graceful shutdown asks the kernel to exit and waits while the
+        interpreter winds down (about 0.4 s for a kernel that imported pandas), and meanwhile
+        the student's exit handlers and threads still run. Here the namespace's init (bwrap's
+        child) is killed; the kernel then kills every process left in the namespace, and bwrap
+        exits only once the namespace is empty. So when this returns nothing of the student's
+        runs any more, and the scratch folder can be scrubbed without a race. For a restart,
+        or if the init cannot be found, jupyter_client's own shutdown runs.
+        """
+        init = None if restart else self._kz_namespace_init()
+        if init is None:
+            await super()._async_shutdown_kernel(now=now, restart=restart)
+            return
+        self.shutting_down = True
+        self.stop_restarter()
+        try:
+            os.kill(init, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            await asyncio.wait_for(self._async_wait(), timeout=5.0)
+        except asyncio.TimeoutError:
+            self.log.warning("The sandbox did not exit within 5 s of its init being killed; killing bwrap")
+            await self._async_kill_kernel()
+        else:
+            if self.has_kernel:
+                assert self.provisioner is not None
+                await self.provisioner.wait()
+        await self._async_cleanup_resources(restart=False)
+
+    shutdown_kernel = _async_shutdown_kernel
 
     async def _async_pre_start_kernel(self, *, transport_encryption: str | None = None, **kw: Any):
         bwrap = _bwrap()
@@ -281,8 +401,11 @@ def scrub(folder: Path) -> list[str]:
     return sorted(removed)
 
 
-class Execute(NbgraderExecute):
+class Execute(CanaryAwareExecute):
     """nbgrader's ``Execute``, with the kernel in the sandbox and the scratch folder scrubbed afterwards.
+
+    It runs canary cells as :class:`kzcourse.grading.integrity.Execute` does (outside IPython's
+    history); every other cell as nbgrader does.
 
     It keeps nbgrader's class name, so ``c.Execute.*`` settings apply to it unchanged.
     Symbolic links removed from the scratch folder are listed in

@@ -20,7 +20,8 @@ What :func:`apply` sets
   (:class:`kzcourse.grading.preprocessors.HideHiddenTestTracebacks`).
 * ``Autograde.autograde_preprocessors``: nbgrader's default list, with the kernel started in the
   sandbox (:mod:`kzcourse.grading.sandbox`) when bubblewrap works here, and the integrity
-  canaries (:mod:`kzcourse.grading.integrity`) around ``Execute``.
+  canaries (:mod:`kzcourse.grading.integrity`) around ``Execute`` (kzcourse's ``Execute``:
+  nbgrader's, running the canary cells outside IPython's history).
 
 >>> from traitlets.config import Config
 >>> c = Config()
@@ -68,7 +69,7 @@ def autograde_preprocessors(sandbox: bool | None = None) -> list[type]:
             logging.getLogger("kzcourse").warning(
                 "bubblewrap is not usable here: student code is autograded WITHOUT the sandbox "
                 "(apt-get install bubblewrap).")
-    execute = sandbox_module.Execute if sandbox else NbgraderExecute
+    execute = sandbox_module.Execute if sandbox else integrity.Execute
     out: list[type] = []
     for p in Autograde.class_traits()["autograde_preprocessors"].default():
         if isinstance(p, type) and issubclass(p, NbgraderExecute):

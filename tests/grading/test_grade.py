@@ -1,8 +1,11 @@
 """Resumable grading: interrupted by SIGINT, then by SIGTERM, and run again, every
-submission is graded exactly once and the gradebook is consistent. Plus the journal and
-layout checks of kzcourse.grading.grade."""
+submission is graded exactly once and the gradebook is consistent. Submissions whose cell
+runs past the time limit or whose kernel dies are reported by student and lesson, never stop
+the batch and are never recorded as a 0. Plus the journal and layout checks of
+kzcourse.grading.grade."""
 from __future__ import annotations
 
+import csv
 import json
 import signal
 import subprocess
@@ -90,3 +93,82 @@ def test_a_torn_last_journal_line_is_ignored(tmp_path):
     good = {"student": "a", "lesson": "l", "status": "graded", "digest": "d"}
     (root / ".kzcourse" / "journal.jsonl").write_text(json.dumps(good) + "\n{\"student\": \"b\", \"les")
     assert read_journal(open_course(root)) == {("a", "l"): good}
+
+
+# --------------------------------------------------------------------------- submissions that break the kernel
+
+SABOTAGE = {
+    # student: (code put at the top of the lesson's last solution cell, words the reason must contain)
+    "looper": ("while True:\n    pass", "time limit"),
+    "exiter": ("import os\nos._exit(3)", "kernel died"),
+    "killer": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "kernel died"),
+}
+
+
+def _sabotage(course: Path, lesson: str, student: str, code: str) -> None:
+    """A right submission whose last solution cell first runs ``code``: earlier cells pass, then the kernel stops."""
+    submit(course, lesson, {student: "right"})
+    path = course / "submitted" / student / lesson / f"{lesson}.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cell = [c for c in nb["cells"] if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("solution")][-1]
+    source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    cell["source"] = code + "\n" + source
+    path.write_text(json.dumps(nb), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def sabotaged(tmp_path_factory):
+    """Two honest submissions and three that loop forever or kill their kernel, graded with --timeout 3."""
+    course = new_course(tmp_path_factory.mktemp("sabotaged"), lessons=[LESSON])
+    submit(course, LESSON, {"aigerim": "right", "nurlan": "wrong"})
+    for student, (code, _) in SABOTAGE.items():
+        _sabotage(course, LESSON, student, code)
+    started = time.monotonic()
+    result = kz("grade", "--jobs", "2", "--timeout", "3", cwd=course)
+    return {"course": course, "grade": result, "seconds": time.monotonic() - started}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", sorted(SABOTAGE))
+def test_a_cell_over_the_time_limit_or_a_dying_kernel_is_reported_by_student_and_lesson_with_its_reason(sabotaged,
+                                                                                                        student):
+    g = sabotaged["grade"]
+    assert g.returncode == 4, g.stdout + g.stderr[-3000:]
+    lines = [l for l in g.stdout.splitlines() if l.startswith(f"  {student}  {LESSON}  ")]
+    assert len(lines) == 1, g.stdout
+    assert SABOTAGE[student][1] in lines[0], lines[0]
+    assert "BROKEN" in g.stdout.split(lines[0])[0], "listed under BROKEN, not FLAGGED"
+    entry = read_journal(open_course(sabotaged["course"]))[(student, LESSON)]
+    assert entry["status"] == "broken" and SABOTAGE[student][1] in entry["reason"]
+
+
+@pytest.mark.slow
+def test_broken_kernels_never_stop_the_batch(sabotaged):
+    g = sabotaged["grade"]
+    assert "2 graded, 3 broken" in g.stdout, g.stdout
+    got = scores(sabotaged["course"])
+    assert set(got) == {("aigerim", LESSON), ("nurlan", LESSON)}
+    total = {s: sum(v[0] or 0 for c, v in got[(s, LESSON)].items() if not c.startswith("comment:")) for s in ("aigerim", "nurlan")}
+    assert total["aigerim"] > total["nurlan"]
+    # the infinite loop held its worker for about the 3 s limit, not the default 60 s
+    assert sabotaged["seconds"] < 120, sabotaged["seconds"]
+    assert not (sabotaged["course"] / ".kzcourse" / "run").exists(), "a finished run leaves no scratch behind"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", sorted(SABOTAGE))
+def test_a_broken_kernel_is_never_recorded_as_a_score_of_zero(sabotaged, student):
+    course = sabotaged["course"]
+    assert (student, LESSON) not in scores(course), "nothing in the gradebook, so no 0 either"
+    assert not (course / "autograded" / student / LESSON).exists()
+    kz("export", cwd=course, check=0)
+    rows = {(r["student_id"], r["lesson"]): r for r in csv.DictReader(open(course / "grades-csv.csv", encoding="utf-8"))}
+    assert rows[(student, LESSON)]["status"] == "broken" and rows[(student, LESSON)]["score"] == ""
+
+
+@pytest.mark.slow
+def test_a_broken_kernel_is_tried_again_on_the_next_run_and_honest_work_is_not(sabotaged):
+    again = kz("grade", "--jobs", "2", "--timeout", "3", cwd=sabotaged["course"])
+    assert again.returncode == 4, again.stdout + again.stderr[-3000:]
+    assert "graded 0 submission(s) in this run (2 already graded before, skipped)" in again.stdout, again.stdout
+    assert "2 graded, 3 broken" in again.stdout
