@@ -1,6 +1,8 @@
 """Shared helpers for test_network.py, test_charts.py and test_explore_network.py.
 
-``data_folder(which)`` gives the folder of the packaged data or of a copy of the
+The fixtures ``fixture`` (that folder, once per module) and ``folder`` (each test run
+twice: on the packaged data, as None, and on the fixture) are imported by the test
+modules that use them. ``data_folder(which)`` gives the folder of the packaged data or of a copy of the
 small fixture tables in ``tests/fixtures/network_data`` (with the package's current
 ``datapackage.json`` and ``article.txt`` beside them). The ``expected_*`` functions
 re-derive what the network code should produce straight from the CSV files with the
@@ -14,6 +16,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from kzcourse import data
 
 FIXTURE = Path(__file__).parent / "fixtures" / "network_data"
@@ -24,6 +28,18 @@ PHASE_SPANS = {
     "crisis": (dt.date(2022, 1, 5), dt.date(2022, 1, 19)),
     "after": (dt.date(2022, 1, 20), dt.date.max),
 }
+
+
+@pytest.fixture(scope="module")
+def fixture() -> str:
+    """The folder of a temporary copy of the fixture tables."""
+    return str(fixture_folder())
+
+
+@pytest.fixture(scope="module", params=["packaged", "fixture"])
+def folder(request, fixture):
+    """Run a test on the packaged data (folder None) and on the fixture tables."""
+    return None if request.param == "packaged" else fixture
 
 
 def fixture_folder() -> Path:

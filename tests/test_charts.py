@@ -13,17 +13,9 @@ import pytest
 from kzcourse import charts, network
 from kzcourse._style import EVENT_TYPE_COLOURS, OKABE_ITO
 from kzcourse.errors import ChoiceError
-from tests.network_helpers import expected_edges, expected_events, fixture_folder, rows
+from tests.network_helpers import expected_edges, expected_events, fixture, folder, rows  # noqa: F401 (fixtures)
 
 
-@pytest.fixture(scope="module")
-def fixture() -> str:
-    return str(fixture_folder())
-
-
-@pytest.fixture(scope="module", params=["packaged", "fixture"])
-def folder(request, fixture):
-    return None if request.param == "packaged" else fixture
 
 
 def traces(fig, role):

@@ -10,12 +10,8 @@ import pytest
 
 from kzcourse import explore, network
 from kzcourse.errors import ChoiceError
-from tests.network_helpers import expected_edges, fixture_folder
+from tests.network_helpers import expected_edges, fixture  # noqa: F401 (fixture)
 
-
-@pytest.fixture(scope="module")
-def fixture() -> str:
-    return str(fixture_folder())
 
 
 def shown(box) -> dict:

@@ -12,18 +12,9 @@ import pytest
 
 from kzcourse import data, network
 from kzcourse.errors import ChoiceError, KzCourseError
-from tests.network_helpers import expected_edges, fixture_folder, rows
+from tests.network_helpers import expected_edges, fixture, folder, rows  # noqa: F401 (fixtures)
 
 
-@pytest.fixture(scope="module")
-def fixture() -> str:
-    return str(fixture_folder())
-
-
-@pytest.fixture(scope="module", params=["packaged", "fixture"])
-def folder(request, fixture):
-    """Run a test on the packaged data (folder None) and on the fixture tables."""
-    return None if request.param == "packaged" else fixture
 
 
 def test_phases_are_ordered_and_cover_the_month_without_gaps():
