@@ -499,7 +499,10 @@ def _axis_style(fig: "go.Figure", count: int = 1, span: float = _RANGE) -> None:
                                            scaleanchor=f"x{suffix}", scaleratio=1)
 
 
-def _base_layout(title: str, meta: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def _base_layout(title: str, meta: dict[str, Any], *, folder: str | Path | None = None, **extra: Any) -> dict[str, Any]:
+    """The layout every builder shares; a data ``folder`` other than the packaged one is noted in ``meta``."""
+    if folder is not None:
+        meta["folder"] = str(folder)
     return dict(
         title=dict(text=title, x=0.01, xanchor="left"), meta=meta, height=_HEIGHT, font=_FONT,
         template=None, paper_bgcolor="white", plot_bgcolor="white", hovermode="closest",
@@ -580,9 +583,7 @@ def network_figure(
     traces += _node_traces(graph, pos, sizes, size_by, shown=set(), axes=axes)
     meta = {"alt": _network_caption(graph, f"phase '{phase}' ({network.PHASE_LABELS[phase]})"),
             "builder": "network_figure", "phase": phase, "relations": kinds if relations is not None else None}
-    if folder is not None:
-        meta["folder"] = str(folder)
-    fig = _figure_class()(traces, layout=_base_layout(f"Who was tied to whom: {network.PHASE_LABELS[phase]}", meta,
+    fig = _figure_class()(traces, layout=_base_layout(f"Who was tied to whom: {network.PHASE_LABELS[phase]}", meta, folder=folder,
                                                 shapes=_group_shapes(graph, pos, "x", "y")))
     _axis_style(fig)
     return fig
@@ -688,9 +689,7 @@ def phase_comparison_figure(
         "the phases it holds in."
     )
     meta = {"alt": alt, "builder": "phase_comparison_figure", "phases": chosen}
-    if folder is not None:
-        meta["folder"] = str(folder)
-    fig.update_layout(**_base_layout("Ties cut and made as the crisis unfolded", meta, width=None))
+    fig.update_layout(**_base_layout("Ties cut and made as the crisis unfolded", meta, folder=folder, width=None))
     fig.update_layout(height=640, legend=dict(orientation="h", yanchor="top", y=-0.02, x=0, groupclick="toggleitem"),
                       margin=dict(l=10, r=10, t=70, b=10))
     _axis_style(fig, len(chosen), span=1.6)
@@ -732,9 +731,7 @@ def ego_figure(
     alt = _network_caption(graph, f"within {radius} tie{'s' if radius > 1 else ''} of {name}, phase '{phase}'")
     alt = alt.replace("Actors sit in sectors by group", f"{name} is in the middle; rings show distance in ties")
     meta = {"alt": alt, "builder": "ego_figure", "actor_id": actor_id, "phase": phase, "radius": radius}
-    if folder is not None:
-        meta["folder"] = str(folder)
-    fig = _figure_class()(traces, layout=_base_layout(f"{name}'s ties: {network.PHASE_LABELS[phase]}", meta))
+    fig = _figure_class()(traces, layout=_base_layout(f"{name}'s ties: {network.PHASE_LABELS[phase]}", meta, folder=folder))
     _axis_style(fig, span=1.4)
     return fig
 
@@ -872,9 +869,7 @@ def timeline_figure(y: str = "event_type", *, folder: str | Path | None = None) 
         "the text alternative."
     )
     meta = {"alt": alt, "builder": "timeline_figure", "y": y}
-    if folder is not None:
-        meta["folder"] = str(folder)
-    layout = _base_layout("Events of 1-19 January 2022", meta, shapes=shapes, annotations=annotations)
+    layout = _base_layout("Events of 1-19 January 2022", meta, folder=folder, shapes=shapes, annotations=annotations)
     layout.update(height=max(360, 140 + max(55, 16 * most) * len(rows)), margin=dict(l=10, r=10, t=80, b=40))
     fig = _figure_class()(traces, layout=layout)
     fig.update_xaxes(type="date", range=["2021-12-31 12:00", "2022-01-21 12:00"], dtick=86400000,
