@@ -97,6 +97,45 @@ def test_a_sandboxed_kernel_sees_only_its_folder(tmp_path):
     assert not (tmp_path / "student" / "kz-probe").exists()
 
 
+def _processes_in(folder: Path) -> list[int]:
+    """Pids of processes whose working directory is ``folder``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and os.readlink(proc / "cwd") == str(folder):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+@needs_bwrap
+def test_when_execution_ends_nothing_the_student_started_still_runs(tmp_path):
+    """The kernel is stopped by killing its PID namespace: a child process and a thread it left
+    running die with it before the scratch folder is scrubbed, and no exit handler runs."""
+    from nbclient import NotebookClient
+
+    scratch = tmp_path / "student" / "lesson"
+    scratch.mkdir(parents=True)
+    code = ("import atexit, subprocess, sys, threading, time\n"
+            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+            "threading.Thread(target=lambda: (time.sleep(3), open('late.txt', 'w').write('x')), daemon=True).start()\n"
+            "atexit.register(lambda: open('atexit.txt', 'w').write('x'))\n"
+            "print(child.pid)")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    c = Config()
+    c.SandboxedKernelManager.scratch = str(scratch)
+    client = NotebookClient(nb, kernel_manager_class=sandbox.SandboxedKernelManager, config=c, timeout=60,
+                            resources={"metadata": {"path": str(scratch)}})
+    client.execute()
+    assert nb.cells[0].outputs[0]["text"].strip().isdigit(), nb.cells[0].outputs
+    assert _processes_in(scratch.resolve()) == [], "the kernel's child outlived the kernel"
+    import time
+
+    time.sleep(4)
+    assert sorted(p.name for p in scratch.iterdir()) == [], "the thread or an exit handler wrote after the end"
+
+
 def test_scrub_removes_links_left_in_scratch(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "leak").symlink_to("../../../gradebook.db")
