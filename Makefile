@@ -40,8 +40,8 @@ lab: venv
 	cd $(DEMO_TERM)/course && $(JUPYTER_ENV) $(CURDIR)/$(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) \
 	  --ServerApp.default_url=/lab/tree/lessons $(LAB_AS_ROOT)
 
-## Debian's Chromium for the browser tests (Playwright never downloads a browser here) and
-## bubblewrap for the grading sandbox.
+## Debian's Chromium for the browser tests (Playwright never downloads a browser here),
+## bubblewrap for the grading sandbox and PostgreSQL for the shared-gradebook test.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
 	  { echo "Installing Debian's chromium for the browser tests"; \
@@ -49,6 +49,9 @@ chromium:
 	@command -v bwrap >/dev/null 2>&1 || \
 	  { echo "Installing Debian's bubblewrap for the grading sandbox"; \
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { echo "Installing Debian's postgresql for the PostgreSQL gradebook test"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
 
 ## configurable-http-proxy (npm) for the JupyterHub end-to-end test, installed into ./.node.
 CHP := .node/node_modules/.bin/configurable-http-proxy

@@ -10,7 +10,8 @@ Exit status
 1    unexpected internal error (a bug: please report it with the traceback)
 2    command-line usage error (unknown option or subcommand)
 3    bad input: no course directory, unknown lesson, bad roster, misplaced
-     files in submitted/, lesson not released, sandbox unavailable
+     files in submitted/, lesson not released, sandbox unavailable, gradebook
+     database unusable (bad URL, driver not installed, server unreachable)
 4    grading finished, but some submissions are broken (listed; not graded)
 5    grading finished, but some submissions are flagged for manual review
 6    both 4 and 5
@@ -31,14 +32,18 @@ EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
 EXIT_BROKEN, EXIT_FLAGGED, EXIT_BROKEN_AND_FLAGGED, EXIT_AUDIT = 4, 5, 6, 7
 
 EPILOG = """exit status: 0 success; 1 internal error; 2 usage error; 3 bad input (course, lesson, roster,
-misplaced files, sandbox); 4 some submissions broken; 5 some flagged for review; 6 both;
-7 audit found leaks; 130/143 interrupted by SIGINT/SIGTERM (run again to resume)."""
+misplaced files, sandbox, gradebook database); 4 some submissions broken; 5 some flagged for
+review; 6 both; 7 audit found leaks; 130/143 interrupted by SIGINT/SIGTERM (run again to resume)."""
 
 
-def _course(args):
-    from kzcourse.grading.course import open_course
+def _course(args, gradebook: bool = True):
+    """The course of ``args``; with ``gradebook``, after checking its database can be reached (exit 3 if not)."""
+    from kzcourse.grading.course import check_database, open_course
 
-    return open_course(args.course)
+    course = open_course(args.course)
+    if gradebook:
+        check_database(course.db_url)
+    return course
 
 
 def _lessons(course, names):
@@ -46,12 +51,12 @@ def _lessons(course, names):
 
 
 def cmd_init(args) -> int:
-    from kzcourse.grading.course import init_course, roster_ids
+    from kzcourse.grading.course import init_course, roster_ids, shown_db_url
 
     course = init_course(args.dir, roster=args.roster, db_url=args.db_url, course_id=args.course_id)
     print(f"Created course {course.root}")
     print(f"  lessons:   {', '.join(course.lesson_ids())}")
-    print(f"  gradebook: {course.db_url} ({len(roster_ids(course))} students)")
+    print(f"  gradebook: {shown_db_url(course.db_url)} ({len(roster_ids(course))} students)")
     print(f"Next: cd {args.dir} && kzcourse release")
     return EXIT_OK
 
@@ -148,7 +153,7 @@ def cmd_report(args) -> int:
 def cmd_audit(args) -> int:
     from kzcourse.grading.audit import audit
 
-    course = _course(args)
+    course = _course(args, gradebook=False)
     findings = audit(course, lessons=_lessons(course, args.lessons))
     for f in findings:
         print(f)

@@ -21,6 +21,7 @@ import csv
 import io
 import re
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,10 @@ class CourseError(KzCourseError):
 
 class RosterError(CourseError, ValueError):
     """A roster CSV with a missing column, a malformed or a duplicate student id."""
+
+
+class DatabaseError(CourseError):
+    """A gradebook database URL that is malformed, whose driver is missing or whose server cannot be reached."""
 
 
 #: What a student id may look like: it becomes a folder name under submitted/ and autograded/.
@@ -251,6 +256,114 @@ def read_roster(path: str | Path) -> list[Student]:
     return parse_roster(text, source=str(path))
 
 
+#: Seconds to wait for a database server before giving up (a firewalled host never answers).
+DB_CONNECT_TIMEOUT = 10
+
+
+def shown_db_url(db_url) -> str:
+    """A database URL as it may be printed: without its password.
+
+    >>> shown_db_url("postgresql+psycopg2://grader:secret@dbhost/kzcourse")
+    'postgresql+psycopg2://grader:***@dbhost/kzcourse'
+    """
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(db_url).render_as_string(hide_password=True)
+    except Exception:
+        return "<database URL>" if "@" in str(db_url) else str(db_url)
+
+
+def with_postgres_driver(db_url: str) -> str:
+    """Name the psycopg2 driver in a PostgreSQL URL that names none.
+
+    Which driver a bare ``postgresql://`` URL means depends on the SQLAlchemy version
+    (psycopg2 up to 2.0, psycopg 3 from 2.1); ``kzcourse[postgres]`` installs psycopg2, so the
+    course's configuration names it and works with any version. ``postgres://`` (Heroku-style)
+    is accepted as well.
+
+    >>> with_postgres_driver("postgresql://grader@dbhost:5432/kzcourse")
+    'postgresql+psycopg2://grader@dbhost:5432/kzcourse'
+    >>> with_postgres_driver("sqlite:///gradebook.db")
+    'sqlite:///gradebook.db'
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if db_url.startswith(prefix):
+            return "postgresql+psycopg2://" + db_url[len(prefix):]
+    return db_url
+
+
+def check_database(db_url: str) -> None:
+    """Check that the gradebook database ``db_url`` can be used: its URL parses, the Python driver
+    it names is installed and (for a server database) the server accepts a connection.
+
+    Raises :class:`DatabaseError` with what was expected, what arrived and how to fix it.
+    SQLite URLs are only parsed: nbgrader creates the file.
+
+    >>> check_database("sqlite:///gradebook.db")
+    >>> check_database("not a url")
+    Traceback (most recent call last):
+    ...
+    kzcourse.grading.course.DatabaseError: Gradebook database URL 'not a url' is not a database URL: expected sqlite:///PATH or postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE. Fix --db-url (or c.CourseDirectory.db_url in nbgrader_config.py).
+    """
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    try:
+        url = make_url(db_url)
+    except sa.exc.ArgumentError:
+        raise DatabaseError(
+            f"Gradebook database URL {db_url!r} is not a database URL: expected sqlite:///PATH or "
+            f"postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE. Fix --db-url (or c.CourseDirectory.db_url in "
+            f"{CONFIG_NAME})."
+        ) from None
+    shown = shown_db_url(db_url)
+    backend = url.get_backend_name()
+    postgres = backend == "postgresql"
+    try:
+        dialect = url.get_dialect()
+        if backend == "sqlite":
+            return
+        (getattr(dialect, "import_dbapi", None) or dialect.dbapi)()
+    except sa.exc.NoSuchModuleError:
+        raise DatabaseError(
+            f"Gradebook database URL {shown} names the database kind {url.drivername!r}, which SQLAlchemy does not "
+            f"know: expected sqlite:///PATH or postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE. Fix the URL."
+        ) from None
+    except ImportError as exc:
+        module = exc.name or url.get_driver_name()
+        if postgres and url.get_driver_name() == "psycopg2":
+            fix = ('install it with `pip install "kzcourse[postgres]"` (or `pip install psycopg2-binary`) into the '
+                   'Python that runs kzcourse')
+        elif postgres:
+            fix = (f'install the package that provides {module!r}, or run `pip install "kzcourse[postgres]"` and '
+                   f'name its driver in the URL: postgresql+psycopg2://… (as `kzcourse init` writes it)')
+        else:
+            fix = f"install the Python package that provides {module!r}"
+        raise DatabaseError(
+            f"Gradebook database {shown} needs the {backend} driver {module!r}, which this Python "
+            f"({sys.executable}) cannot import ({exc}): expected the driver installed with kzcourse. To fix it, "
+            f"{fix}; or leave out --db-url to keep the gradebook in SQLite."
+        ) from None
+    connect_args = {"connect_timeout": DB_CONNECT_TIMEOUT} if postgres and url.get_driver_name() == "psycopg2" else {}
+    engine = sa.create_engine(url, connect_args=connect_args, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.DBAPIError as exc:
+        reason = " ".join(str(exc.orig or exc).split()) or type(exc.orig).__name__
+        reason += "" if reason.endswith((".", "?", "!")) else "."
+        kind = {"postgresql": "PostgreSQL", "mysql": "MySQL"}.get(backend, backend)
+        raise DatabaseError(
+            f"Cannot connect to the gradebook database {shown}: expected a {kind} server accepting connections "
+            f"there, got: {reason} Check the URL (user, password, host, port and database name), that the server "
+            f"is running and reachable from this machine (for PostgreSQL: `pg_isready -h HOST -p PORT`), and that "
+            f"the database exists (`createdb -h HOST -p PORT -U USER DATABASE`)."
+        ) from None
+    finally:
+        engine.dispose()
+
+
 def add_students(course: Course, students: list[Student]) -> None:
     """Create or update ``students`` in the course's gradebook (nbgrader's Gradebook API)."""
     from nbgrader.api import Gradebook
@@ -277,6 +390,9 @@ def init_course(path: str | Path, *, roster: str | Path | None = None, db_url: s
                           f"folder. Pick another folder, or use the existing course with --course {path}.")
     if root.exists() and not root.is_dir():
         raise CourseError(f"{str(path)!r} is a file: expected a folder for the new course. Pick another path.")
+    if db_url:
+        db_url = with_postgres_driver(db_url)
+        check_database(db_url)  # before anything is written: a failed init leaves no half-made course
     source = Path(lessons_from) if lessons_from else lessons_dir()
     root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, root / "lessons", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
