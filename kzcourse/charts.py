@@ -48,6 +48,7 @@ import os
 import re
 import sys
 import textwrap
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -239,8 +240,21 @@ def plotly_default_is_mimetype() -> bool:
     return plotly.__version__.split(".")[0] in _PLOTLY_MAJORS_CHECKED
 
 
-@functools.cache
+_FIGURE_CLASS: list[type] = []  # the one Figure class, made on first use
+_FIGURE_CLASS_LOCK = threading.Lock()
+
+
 def _figure_class() -> type:
+    """Return :class:`Figure`, making it once (under a lock, so two threads cannot make two)."""
+    if _FIGURE_CLASS:
+        return _FIGURE_CLASS[0]
+    with _FIGURE_CLASS_LOCK:
+        if not _FIGURE_CLASS:
+            _FIGURE_CLASS.append(_make_figure_class())
+    return _FIGURE_CLASS[0]
+
+
+def _make_figure_class() -> type:
     import plotly.graph_objects as go
 
     class Figure(go.Figure):

@@ -96,7 +96,8 @@ def cmd_grade(args) -> int:
     skip_unused_imports()
     # Workers start importing now, while this process loads the course's configuration.
     root = Path(args.course or ".").absolute()
-    prestarted = Prestarted(root, max(1, args.jobs or os.cpu_count() or 1)) if Prestarted.worthwhile(root) else None
+    ungraded = Prestarted.worthwhile(root)
+    prestarted = Prestarted(root, min(ungraded, max(1, args.jobs or os.cpu_count() or 1))) if ungraded else None
     try:
         course = _course(args)
         run = grade(course, args.lessons, jobs=args.jobs, timeout=args.timeout, sandbox=not args.no_sandbox,

@@ -301,6 +301,10 @@ def check_database(db_url: str) -> None:
     SQLite URLs are only parsed: nbgrader creates the file.
 
     >>> check_database("sqlite:///gradebook.db")
+    >>> check_database("postgresql://grader@dbhost:port/kzcourse")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kzcourse.grading.course.DatabaseError: Gradebook database URL 'postgresql://grader@dbhost:port/kzcourse' is not a database URL: ...
     >>> check_database("not a url")
     Traceback (most recent call last):
     ...
@@ -311,7 +315,7 @@ def check_database(db_url: str) -> None:
 
     try:
         url = make_url(db_url)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
         raise DatabaseError(
             f"Gradebook database URL {db_url!r} is not a database URL: expected sqlite:///PATH or "
             f"postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE. Fix --db-url (or c.CourseDirectory.db_url in "

@@ -550,9 +550,11 @@ def worker_main() -> int:
     def stop(signum, frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
+    # A worker started ahead and not needed is stopped while it may still be importing: until
+    # the imports are done, SIGTERM keeps its default (exit quietly, no traceback in the log).
+    _warm_up()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    _warm_up()
     line = sys.stdin.readline()
     if not line.strip():
         return 0  # started ahead of time, and not needed
@@ -684,9 +686,14 @@ class _Proc:
         self.send({"course": str(course.root), "scratch": str(scratch), "timeout": timeout, "sandbox": sandbox})
         return self
 
-    def send(self, obj: dict) -> None:
-        self.p.stdin.write((json.dumps(obj) + "\n").encode())
-        self.p.stdin.flush()
+    def send(self, obj: dict) -> bool:
+        """Write one JSON line to the worker; False if it has gone (its end of file is read next)."""
+        try:
+            self.p.stdin.write((json.dumps(obj) + "\n").encode())
+            self.p.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return False
+        return True
 
     def lines(self) -> list[dict] | None:
         """Complete JSON lines read so far; None at end of file (the worker died)."""
@@ -726,16 +733,16 @@ class Prestarted:
         self.procs = [_Proc(root, root / ".kzcourse" / "logs" / f"worker-{n}.log") for n in range(jobs)]
 
     @staticmethod
-    def worthwhile(root: Path) -> bool:
-        """Whether ``root`` looks like a course with submissions the journal does not list as graded yet.
+    def worthwhile(root: Path) -> int:
+        """How many submissions of ``root`` the journal does not list as graded yet (0 if it is no course).
 
-        Only a guess that saves starting workers for a run with nothing to do; :func:`grade`
-        decides what to grade.
+        Only a guess, so that no more workers are started than there is work for;
+        :func:`grade` decides what to grade.
         """
         from kzcourse.grading.course import CONFIG_NAME, STATE_DIR
 
         if not (root / CONFIG_NAME).is_file() or not (root / "submitted").is_dir():
-            return False
+            return 0
         graded = set()
         journal = root / STATE_DIR / JOURNAL
         if journal.is_file():
@@ -746,7 +753,7 @@ class Prestarted:
                     continue
                 if e.get("status") == "graded":
                     graded.add((e.get("student"), e.get("lesson")))
-        return any((f.parent.name, f.name) not in graded for f in (root / "submitted").glob("*/*") if f.is_dir())
+        return sum((f.parent.name, f.name) not in graded for f in (root / "submitted").glob("*/*") if f.is_dir())
 
     def take(self, n: int) -> list[_Proc]:
         taken, self.procs = self.procs[:n], self.procs[n:]
@@ -769,7 +776,7 @@ def grade(course: Course, lessons: list[str] | None = None, *, jobs: int | None 
     """Collect and autograde ``lessons`` (default: all) in parallel; see the module docstring.
 
     ``prestarted``: worker processes started ahead (:class:`Prestarted`); those not needed are
-    left for the caller to close.
+    closed as soon as the run knows how many it needs (closing again is harmless).
 
     Raises :class:`CourseError` for bad input (unknown lesson, unreleased lesson, misplaced files,
     no sandbox while ``sandbox`` is required).
@@ -832,11 +839,15 @@ def grade(course: Course, lessons: list[str] | None = None, *, jobs: int | None 
         if p.ready and p.task is None and pending and not stop_signal:
             t = pending.pop()
             p.task = dict(asdict(t), template=str(templates[t.lesson]))
-            p.send(p.task)
+            if not p.send(p.task):  # the worker died: the task goes back, its end of file is handled below
+                pending.append(t)
+                p.task, p.ready = None, False
 
     try:
         wanted = min(jobs, len(tasks))
         ahead = prestarted.take(wanted) if prestarted is not None else []
+        if prestarted is not None:
+            prestarted.close()  # any left over are not needed: free them now, not after the run
         for n in range(wanted):
             p = ahead[n] if n < len(ahead) else _Proc(course.root, state / "logs" / f"worker-{n}.log")
             procs.append(p.start(course, run_dir / "scratch" / f"w{n}", timeout, sandbox))
@@ -872,10 +883,10 @@ def grade(course: Course, lessons: list[str] | None = None, *, jobs: int | None 
                         give_next(p)
                         continue
                     p.task = None
-                    give_next(p)  # the worker grades on while its result is recorded
-                    o = record(course, msg)
+                    o = record(course, msg)  # recorded first: a worker that exits now loses nothing
                     run.outcomes.append(o)
                     bar.update(o)
+                    give_next(p)
             if not procs and pending:
                 raise RuntimeError("every grading worker died; see .kzcourse/logs/")
     finally:

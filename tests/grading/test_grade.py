@@ -172,3 +172,22 @@ def test_a_broken_kernel_is_tried_again_on_the_next_run_and_honest_work_is_not(s
     assert again.returncode == 4, again.stdout + again.stderr[-3000:]
     assert "graded 0 submission(s) in this run (2 already graded before, skipped)" in again.stdout, again.stdout
     assert "2 graded, 3 broken" in again.stdout
+
+
+def test_workers_started_ahead_match_the_work_left(tmp_path):
+    """`kzcourse grade` starts workers before it opens the course: no more than the submissions
+    the journal does not list as graded (none for a folder that is not a course)."""
+    from kzcourse.grading.grade import JOURNAL, Prestarted
+
+    assert Prestarted.worthwhile(tmp_path) == 0
+    (tmp_path / "nbgrader_config.py").write_text("", encoding="utf-8")
+    for student in ("abai", "zhanna", "erlan"):
+        (tmp_path / "submitted" / student / "01-article").mkdir(parents=True)
+    (tmp_path / "submitted" / "erlan" / "02-geography").mkdir()
+    assert Prestarted.worthwhile(tmp_path) == 4
+    (tmp_path / ".kzcourse").mkdir()
+    (tmp_path / ".kzcourse" / JOURNAL).write_text(
+        json.dumps({"student": "abai", "lesson": "01-article", "status": "graded"}) + "\n"
+        + json.dumps({"student": "zhanna", "lesson": "01-article", "status": "broken"}) + "\n"
+        + "not json\n", encoding="utf-8")
+    assert Prestarted.worthwhile(tmp_path) == 3

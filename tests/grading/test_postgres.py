@@ -93,9 +93,12 @@ def test_init_with_no_server_at_the_url_exits_3_and_says_what_to_check(tmp_path)
     assert not (tmp_path / "term").exists()
 
 
-def test_a_malformed_database_url_exits_3(tmp_path):
-    result = kz("init", str(tmp_path / "term"), "--db-url", "gradebook on the shared server")
+@pytest.mark.parametrize("url", ["gradebook on the shared server", "postgresql://grader@dbhost:port/kzcourse",
+                                 "postgresql://grader@[::1/kzcourse"])
+def test_a_malformed_database_url_exits_3(tmp_path, url):
+    result = kz("init", str(tmp_path / "term"), "--db-url", url)
     assert result.returncode == 3 and "is not a database URL" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
 
 
 # --------------------------------------------------------------------------- a real server
