@@ -22,6 +22,7 @@ import datetime as _dt
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -413,12 +414,23 @@ def load(name: str, folder: str | Path | None = None) -> "pd.DataFrame":
     check_choice(name, TABLES, what="table name", hint="Use kzcourse.data.TABLES to list them.")
     folder = str(folder or data_dir())
     rows = _load_all(folder)[name]
-    built = _FRAMES.get((name, folder))
-    if built is None or built[0] is not rows:  # first load, or the validated rows were read again
-        if len(_FRAMES) >= 4 * len(TABLES):
-            _FRAMES.clear()
-        built = _FRAMES[(name, folder)] = (rows, _frame(rows, schema(name, folder)["fields"]))
-    return built[1].copy(deep=True)
+    frame = _built_from(_FRAMES, (name, folder), rows, lambda: _frame(rows, schema(name, folder)["fields"]),
+                        limit=4 * len(TABLES))
+    return frame.copy(deep=True)
+
+
+def _built_from(store: dict, key: Any, source: object, build: Callable[[], Any], *, limit: int) -> Any:
+    """What ``build()`` made from ``source``, kept in ``store`` under ``key``.
+
+    Built again when ``source`` is another object than last time (the validated rows were
+    read again); the store is emptied when it holds ``limit`` entries. Callers hand out copies.
+    """
+    built = store.get(key)
+    if built is None or built[0] is not source:
+        if len(store) >= limit:
+            store.clear()
+        built = store[key] = (source, build())
+    return built[1]
 
 
 #: The DataFrame built from each table's validated rows, per (table, folder), beside those rows.

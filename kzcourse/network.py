@@ -250,12 +250,8 @@ def actor_graph(
     kinds = check_choices(relations, relation_types(folder), what="relation type")
     tables = data._tables(folder)
     key = (phase, tuple(sorted(kinds)), str(folder or data.data_dir()))
-    built = _GRAPHS.get(key)
-    if built is None or built[0] is not tables:  # first call, or the data were read again
-        if len(_GRAPHS) >= 64:
-            _GRAPHS.clear()
-        built = _GRAPHS[key] = (tables, _build_actor_graph(phase, kinds, folder))
-    return _copy_graph(built[1])
+    return _copy_graph(data._built_from(_GRAPHS, key, tables, lambda: _build_actor_graph(phase, kinds, folder),
+                                        limit=64))
 
 
 #: The graphs :func:`actor_graph` built, per (phase, relation types, folder), beside the validated
@@ -389,12 +385,9 @@ def centrality_table(phase: str, *, folder: str | Path | None = None) -> "pd.Dat
     check_phase(phase)
     tables = data._tables(folder)
     key = (phase, str(folder or data.data_dir()))
-    built = _CENTRALITY.get(key)
-    if built is None or built[0] is not tables:  # as actor_graph: rebuilt when the data were read again
-        if len(_CENTRALITY) >= 64:
-            _CENTRALITY.clear()
-        built = _CENTRALITY[key] = (tables, graph_centrality(actor_graph(phase, folder=folder)))
-    return built[1].copy(deep=True)
+    table = data._built_from(_CENTRALITY, key, tables, lambda: graph_centrality(actor_graph(phase, folder=folder)),
+                             limit=64)
+    return table.copy(deep=True)
 
 
 #: The tables :func:`centrality_table` computed, per (phase, folder); callers get deep copies.
