@@ -71,7 +71,10 @@ class Notebook:
             f"## Learning objectives\n\n{objectives}\n\n"
             "Answer in the cells that say `YOUR CODE HERE` or `YOUR ANSWER HERE`. Run the test cell after each "
             "answer: it tells you if something is off. Some tests are hidden and run when your work is graded. "
-            "Use **Validate** (nbgrader's button) before you submit."
+            "Use **Validate** (nbgrader's button) before you submit.\n\n"
+            "Run the cells in order, from the top. **Run All** stops at the first question you have not answered "
+            "yet (its cell raises `NotImplementedError`), so the maps, charts and tests below it stay empty until you "
+            "answer it and run on from there."
         )
 
     def footer(self) -> None:

@@ -112,6 +112,26 @@ def test_lesson_structure(lesson):
     assert not re.search(r"!pip|https?://", "\n".join(c.source for c in nb.cells if c.cell_type == "code"))
 
 
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_opening_says_to_run_cells_in_order_and_where_run_all_stops(lesson):
+    first = nbformat.read(lesson.notebook, as_version=4).cells[0].source
+    assert "Run the cells in order" in first and "NotImplementedError" in first
+
+
+def test_lesson_02_text_does_not_state_the_answers_it_asks_for():
+    """W1's prompt, its rubric and the key points ask; the numbers of Questions 2-5 appear only in answers."""
+    from kzcourse import geo
+
+    lesson02 = next(l for l in LESSONS if l.id == "02-geography")
+    nb = nbformat.read(lesson02.notebook, as_version=4)
+    shown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown"
+                      and not c.metadata.get("nbgrader", {}).get("solution"))
+    shown += "\n".join(lesson02.key_points)
+    answers = [f"{4750 * 1.609344:,.0f}", *(f"{geo.border_length_km(s):,.0f}" for s in geo.SCALES)]
+    for answer in answers:
+        assert answer not in shown, f"{answer} km is an answer to a question, but the lesson text states it"
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Per lesson, a temporary nbgrader course with every submission autograded and feedback generated.
