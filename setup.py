@@ -2,8 +2,8 @@
 
 The lessons live in ``lessons/`` at the top of the repository (the nbgrader source
 folder). Wheels also carry them as ``kzcourse/lessons/`` (found by
-``kzcourse.lessons.lessons_dir()``), with the wrong-answer fixtures in
-``kzcourse/lessons/_wrong/`` for ``kzcourse demo``. Everything else is in pyproject.toml.
+``kzcourse.lessons.lessons_dir()``), each lesson's wrong-answer fixtures
+(``<id>/wrong.toml``) with it for ``kzcourse demo``. Everything else is in pyproject.toml.
 """
 import shutil
 from pathlib import Path
@@ -23,11 +23,6 @@ class build_py_with_lessons(build_py):
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(HERE / "lessons", target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-        wrong = HERE / "tests" / "lessons"
-        if wrong.is_dir():
-            (target / "_wrong").mkdir()
-            for toml in wrong.glob("*.toml"):
-                shutil.copy(toml, target / "_wrong" / toml.name)
 
 
 setup(cmdclass={"build_py": build_py_with_lessons})

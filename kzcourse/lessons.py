@@ -62,6 +62,11 @@ class Lesson:
         """Path of the lesson's instructor notes."""
         return lessons_dir() / self.id / "instructor.md"
 
+    @property
+    def wrong_answers(self) -> Path:
+        """Path of the lesson's wrong-answer fixtures: one plausible wrong answer per autograded question."""
+        return lessons_dir() / self.id / "wrong.toml"
+
 
 def course() -> list[Lesson]:
     """Return the lessons in course order.

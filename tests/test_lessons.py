@@ -8,7 +8,7 @@ For each lesson in lessons/course.toml, in a temporary course directory:
 * submissions are autograded in one ``nbgrader autograde`` run:
   the blank release scores 0 autograded points; the source's solutions score full
   marks; an object that claims to equal everything scores 0; and for every
-  question a plausible wrong answer (tests/lessons/<lesson>.toml) loses exactly
+  question a plausible wrong answer (lessons/<lesson>/wrong.toml) loses exactly
   that question's points and no others;
 * generated feedback contains no hidden-test text, not even in tracebacks.
 """
@@ -31,7 +31,6 @@ from kzcourse.grading.preprocessors import hidden_lines
 from kzcourse.lessons import course
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "lessons"
 LESSONS = course()
 IDS = [l.id for l in LESSONS]
 
@@ -69,11 +68,12 @@ def _solution_cells(nb) -> dict[str, str]:
             for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution") and c.cell_type == "code"}
 
 
-def test_every_lesson_has_a_folder_notebook_and_notes():
+def test_every_lesson_has_a_folder_notebook_notes_and_wrong_answers():
     assert len(LESSONS) == 8
     for l in LESSONS:
         assert l.notebook.is_file(), l.notebook
         assert l.instructor_notes.is_file(), l.instructor_notes
+        assert l.wrong_answers.is_file(), l.wrong_answers
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
@@ -156,7 +156,7 @@ def _grade_lesson(l, course_dir: Path) -> tuple[Path, dict]:
     _nbgrader(course_dir, "generate_assignment", l.id, "--force")
     source = nbformat.read(course_dir / "lessons" / l.id / f"{l.id}.ipynb", as_version=4)
     release = nbformat.read(course_dir / "release" / l.id / f"{l.id}.ipynb", as_version=4)
-    fixtures = tomllib.loads((FIXTURES / f"{l.id}.toml").read_text(encoding="utf-8"))
+    fixtures = tomllib.loads(l.wrong_answers.read_text(encoding="utf-8"))
     subs: dict[str, object] = {"blank": release, "solution": source}
     cheat = nbformat.from_dict(json.loads(json.dumps(release)))
     for cell in cheat.cells:

@@ -2,7 +2,7 @@
 
 Creates a course with a synthetic roster, releases the lessons, writes submissions of
 varied quality built from the lessons themselves — right (the source's solutions), partly
-right, wrong (the plausible wrong answers of ``tests/lessons/<id>.toml``), blank (the
+right, wrong (the plausible wrong answers of ``lessons/<id>/wrong.toml``), blank (the
 release as handed out) and one broken file (invalid JSON) — grades them, writes feedback,
 and the report. The submission builders are also used by the tests and the benchmark.
 """
@@ -37,11 +37,10 @@ def strip_solution_markers(source: str) -> str:
 
 
 def wrong_answers(lesson_id: str, lessons_root: Path) -> dict[str, str]:
-    """The plausible wrong answer per question id (``tests/lessons/<id>.toml`` or its packaged copy)."""
-    for path in (lessons_root.parent / "tests" / "lessons" / f"{lesson_id}.toml",
-                 lessons_root / "_wrong" / f"{lesson_id}.toml"):
-        if path.is_file():
-            return {q: w["code"] for q, w in tomllib.loads(path.read_text(encoding="utf-8"))["wrong"].items()}
+    """The plausible wrong answer per question id, from ``<lessons_root>/<id>/wrong.toml`` (none: ``{}``)."""
+    path = lessons_root / lesson_id / "wrong.toml"
+    if path.is_file():
+        return {q: w["code"] for q, w in tomllib.loads(path.read_text(encoding="utf-8"))["wrong"].items()}
     return {}
 
 

@@ -218,7 +218,7 @@ def test_a_class_on_jupyterhub_releases_submits_grades_and_gets_feedback(tmp_pat
     full = _grade_cells(source)
     out_of = sum(c.metadata.nbgrader.get("points", 0) for c in source.cells
                  if c.get("metadata", {}).get("nbgrader", {}).get("grade"))  # autograded and written
-    fixtures = tomllib.loads((helpers.ROOT / "tests" / "lessons" / f"{LESSON}.toml").read_text(encoding="utf-8"))
+    fixtures = tomllib.loads((helpers.ROOT / "lessons" / LESSON / "wrong.toml").read_text(encoding="utf-8"))
     questions = sorted(fixtures["wrong"])
     wrong_for_partial = {q: fixtures["wrong"][q]["code"] for q in questions[: max(1, len(questions) // 2)]}
     expected = {

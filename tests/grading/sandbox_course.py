@@ -1,7 +1,7 @@
 """Helpers for the sandbox and integrity tests: a real lesson in a temporary nbgrader course.
 
 Submissions are built from the lesson's source notebook: every autograded question gets the
-plausible wrong answer from tests/lessons/<lesson>.toml, then a fixture
+plausible wrong answer from lessons/<lesson>/wrong.toml, then a fixture
 (tests/grading/fixtures/<name>.toml, named after what it tries) replaces some solution cells
 with its trick. Grading goes through the real ``nbgrader`` command line, with this
 repository's nbgrader_config.py ("kzcourse") or with that file plus nbgrader's own
@@ -21,7 +21,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-WRONG = ROOT / "tests" / "lessons"
 
 PLAIN = '''
 # --- test override: nbgrader's own autograde pipeline (no kzcourse canaries, no sandbox)
@@ -59,7 +58,7 @@ def _copy(nb):
 
 def wrong_answers(source, lesson: str):
     """The source notebook with every autograded question answered wrongly (but plausibly)."""
-    wrong = tomllib.loads((WRONG / f"{lesson}.toml").read_text(encoding="utf-8"))["wrong"]
+    wrong = tomllib.loads((ROOT / "lessons" / lesson / "wrong.toml").read_text(encoding="utf-8"))["wrong"]
     nb = _copy(source)
     for cell in nb.cells:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")

@@ -21,6 +21,6 @@ def test_wheel_contains_every_lesson_its_wrong_answers_and_the_kzcourse_command(
     for lesson in course():
         assert f"kzcourse/lessons/{lesson.id}/{lesson.id}.ipynb" in names
         assert f"kzcourse/lessons/{lesson.id}/instructor.md" in names
-        assert f"kzcourse/lessons/_wrong/{lesson.id}.toml" in names
+        assert f"kzcourse/lessons/{lesson.id}/wrong.toml" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "kzcourse = kzcourse.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
