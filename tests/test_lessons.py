@@ -15,6 +15,7 @@ For each lesson in lessons/course.toml, in a temporary course directory:
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -189,11 +190,8 @@ def _scores(course_dir: Path, lesson_id: str, student: str) -> dict[str, float]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
-def test_source_notebook_runs_top_to_bottom(lesson, tmp_path):
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(lesson.notebook, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+def test_source_notebook_runs_top_to_bottom(lesson, executed):
+    nb, _ = executed(lesson)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors, errors
 
@@ -247,3 +245,177 @@ def test_feedback_hides_hidden_tests(lesson, graded):
         text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
         for line in secret:
             assert line not in text, f"{page}: hidden test text {line!r} in feedback"
+
+
+# ---------------------------------------------------------------------------------------------
+# No answer printed in the lesson: run each lesson's solutions, record the value of every name
+# a solution cell assigns, and look for those values in what a student reads before answering
+# (the notebook's markdown outside written-answer cells, and the lesson's objectives and key
+# points in course.toml).
+
+# Runs in the lesson's kernel after the last cell: the values of the solution names, as plain data.
+_RECORD_VALUES = '''
+import json as _json, datetime as _dt
+def _plain(value):
+    if hasattr(value, "item") and type(value).__module__ == "numpy":
+        value = value.item()
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return ["int", value]
+    if isinstance(value, float):
+        return ["float", value]
+    if isinstance(value, _dt.datetime):
+        return ["date", value.date().isoformat()]
+    if isinstance(value, _dt.date):
+        return ["date", value.isoformat()]
+    if isinstance(value, str):
+        return ["str", value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_plain(v) for v in value]
+        return ["seq", [i for i in items if i is not None]]
+    return None
+print(_json.dumps({_n: _plain(globals()[_n]) for _n in %r if _n in globals()}))
+'''
+
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december"]
+_ID = re.compile(r"^(?:P|C|KAZ|R|S|E|F|A)\d{1,3}$")
+
+
+def _normalise(text: str) -> str:
+    """Lower case, one kind of space and dash, no thousands separators, no markdown emphasis."""
+    text = text.lower().replace("\u00a0", " ").replace("\u2009", " ").replace("\u2013", "-").replace("\u2212", "-")
+    text = re.sub(r"(?<=\d)[, ](?=\d{3}\b)", "", text)
+    text = re.sub(r"[*_`]", "", text)
+    return re.sub(r"\s+", " ", text)
+
+
+def _number_pattern(form: str) -> re.Pattern:
+    return re.compile(rf"(?<![\d.]){re.escape(form)}(?!\d|\.\d)")
+
+
+def _forms(value, in_collection: bool = False) -> list[re.Pattern]:
+    """How a value could be written in prose; empty for values too common to count as a leak.
+
+    Strings count when they are ids (``P24``, ``KAZ040``, ``almaty_airport``); inside a collection any
+    word does (``["masimov", "nazarbayev"]`` leaks when both names stand in one text).
+    """
+    kind, v = value
+    if kind == "int":
+        return [_number_pattern(str(v))] if abs(v) >= 10 else []
+    if kind == "float":
+        if v in (0.0, 1.0) or math.isnan(v):
+            return []
+        if abs(v) >= 100:
+            forms = {f"{v:.0f}", f"{v:.1f}"}
+        elif abs(v) >= 1:
+            forms = {f"{v:.1f}", f"{v:.2f}"}
+        else:
+            forms = {f"{v:.2f}", f"{v:.3f}", f"{v * 100:.0f}%", f"{v * 100:.0f} %"}
+        return [_number_pattern(f) for f in forms]
+    if kind == "date":
+        year, month, day = (int(p) for p in v.split("-"))
+        name = _MONTHS[month - 1]
+        return [re.compile(rf"(?<!\d){day} {name}"), re.compile(rf"{name} {day}(?!\d)"), re.compile(re.escape(v))]
+    if kind == "str" and (_ID.match(v) or "_" in v.strip("_") or (in_collection and len(v) >= 3)):
+        words = re.escape(v.lower()).replace("_", "[_ ]")
+        return [re.compile(rf"(?<![\w]){words}(?![\w])")]
+    return []
+
+
+def _leaks(values: dict, texts: dict[str, str]) -> list[str]:
+    """Each ``name: where`` whose value (a scalar, or every item of a collection) stands in one text."""
+    found = []
+    normalised = {where: _normalise(t) for where, t in texts.items()}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if value[0] == "seq":
+            items = {json.dumps(item) for item in value[1] if item[0] != "seq"}
+            parts = [_forms(json.loads(item), in_collection=True) for item in sorted(items)]
+            parts = [p for p in parts if p]
+            if len(parts) < 2:
+                continue
+            for where, text in normalised.items():
+                if all(any(f.search(text) for f in part) for part in parts):
+                    found.append(f"{name} (all {len(parts)} items) in {where}")
+            continue
+        forms = _forms(value)
+        for where, text in normalised.items():
+            hit = next((f.search(text) for f in forms if f.search(text)), None)
+            if hit:
+                found.append(f"{name} = {value[1]!r} in {where}: ...{text[max(0, hit.start() - 50):hit.end() + 30]}...")
+    return found
+
+
+def _student_texts(lesson, nb) -> dict[str, str]:
+    texts = {}
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and not cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            texts[f"cell {i} ({cell.get('metadata', {}).get('nbgrader', {}).get('grade_id', 'markdown')})"] = cell.source
+    for n, point in enumerate(lesson.key_points, 1):
+        texts[f"course.toml key point {n}"] = point
+    for n, objective in enumerate(lesson.objectives, 1):
+        texts[f"course.toml objective {n}"] = objective
+    return texts
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """Per lesson, the source notebook executed top to bottom and the values its solutions assign."""
+    cache: dict[str, tuple] = {}
+
+    def get(l):
+        if l.id not in cache:
+            from nbclient import NotebookClient
+
+            nb = nbformat.read(l.notebook, as_version=4)
+            names = [n for src in _solution_cells(nb).values() for n in assigned_names(strip_solution_markers(src))]
+            nb.cells.append(nbformat.v4.new_code_cell(_RECORD_VALUES % (names,)))
+            folder = tmp_path_factory.mktemp(f"run-{l.id}")
+            NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+            recorded = nb.cells.pop()
+            text = "".join(o.get("text", "") for o in recorded.outputs if o.output_type == "stream")
+            cache[l.id] = (nb, json.loads(text) if text.strip() else {})
+        return cache[l.id]
+
+    return get
+
+
+def test_leak_finder_finds_what_it_should():
+    """The finder itself: numbers with separators, rounded floats, dates in both orders, ids, whole lists."""
+    values = {"km": ["float", 4730.24], "day": ["date", "2022-01-06"], "claim": ["str", "C23"],
+              "few": ["int", 3], "ids": ["seq", [["str", "KAZ040"], ["str", "KAZ048"]]], "b": ["float", 0.7912],
+              "cut": ["seq", [["str", "nazarbayev"], ["str", "masimov"]]], "who": ["str", "masimov"]}
+    texts = {"a": "The border is about 4,730 km long.", "b": "He was detained on January 6.",
+             "c": "See claim c23.", "d": "Three (3) events.", "e": "Rows KAZ040 and KAZ048.",
+             "f": "Row KAZ040 only; 14730 km; 0.79.", "g": "Ties cut (Nazarbayev, Masimov)."}
+    found = _leaks(values, texts)
+    assert any(f.startswith("km ") and " in a:" in f for f in found)
+    assert any(f.startswith("day ") and " in b:" in f for f in found)
+    assert any(f.startswith("claim ") for f in found)
+    assert not any(f.startswith("few ") for f in found)
+    assert any(f.startswith("ids ") and f.endswith(" in e") for f in found)
+    assert not any(f.startswith("ids ") and f.endswith(" in f") for f in found)
+    assert not any(f.startswith("km ") and " in f:" in f for f in found)
+    assert any(f.startswith("b ") and " in f:" in f for f in found)
+    assert any(f.startswith("cut ") and f.endswith(" in g") for f in found)
+    assert not any(f.startswith("who ") for f in found)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_no_answer_in_the_lesson(lesson, executed):
+    """No autograded answer's value stands in the lesson's prompts, markdown, objectives or key points."""
+    nb, values = executed(lesson)
+    assert values, "the solutions assigned no name whose value could be recorded"
+    # The graded answers: the names a question's solution assigns and its test cells read.
+    tests = "\n".join(c.source for c in nb.cells if c.cell_type == "code" and c.get("metadata", {}).get("nbgrader", {}).get("grade"))
+    read = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", tests))
+    graded = {n for gid, src in _solution_cells(nb).items() if gid.startswith("q")
+              for n in assigned_names(strip_solution_markers(src)) if n in read}
+    found = _leaks({n: v for n, v in values.items() if n in graded}, _student_texts(lesson, nb))
+    assert not found, "answers printed in the lesson:\n" + "\n".join(found)
