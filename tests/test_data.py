@@ -276,7 +276,7 @@ def test_missing_cell_is_caught(data_copy):
     path = data_copy / "sources.csv"
     with open(path, "a", encoding="utf-8") as fh:
         fh.write("broken-row,Only a title\n")
-    with pytest.raises(DataError, match=r"sources\.csv, row \d+ \(line \d+\): expected 7 cells, got 2"):
+    with pytest.raises(DataError, match=r"sources\.csv, row \d+ \(line \d+\): expected 8 cells, got 2"):
         data.load("sources", folder=data_copy)
 
 
