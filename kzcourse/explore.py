@@ -281,8 +281,6 @@ def article_view(query: str = "", *, whole_word: bool = False) -> "pd.DataFrame"
     ...
     kzcourse.errors.InputTypeError: The search words should be a str, got 3 (int). Put them in quotes, e.g. article_view("Masimov").
     """
-    import re
-
     from kzcourse import data
     from kzcourse._validate import describe
     from kzcourse.errors import InputTypeError
@@ -290,24 +288,50 @@ def article_view(query: str = "", *, whole_word: bool = False) -> "pd.DataFrame"
     if not isinstance(query, str):
         raise InputTypeError(f"The search words should be a str, got {describe(query)}. Put them in quotes, e.g. article_view(\"Masimov\").")
     paras = data.paragraphs()
-    pattern = re.escape(query.strip())
-    if whole_word and pattern:
-        pattern = rf"\b{pattern}\b"
-    hits = paras["text"].str.count(re.compile(pattern, re.IGNORECASE)) if pattern else paras["text"].str.len().clip(upper=0) + 1
+    pattern = _search_pattern(query, whole_word)
+    hits = paras["text"].str.count(pattern) if pattern else paras["text"].str.len().clip(upper=0) + 1
     out = paras.assign(hits=hits.astype(int))
     return out.loc[out["hits"] > 0, ["paragraph_id", "text", "hits"]].reset_index(drop=True)
 
 
-def _article_html(query: str, whole_word: bool) -> str:
+def _search_pattern(query: str, whole_word: bool) -> "re.Pattern[str] | None":
+    """The compiled, case-insensitive pattern of a search; ``None`` for an empty query."""
     import re
 
+    words = query.strip()
+    if not words:
+        return None
+    pattern = re.escape(words)
+    return re.compile(rf"\b{pattern}\b" if whole_word else pattern, re.IGNORECASE)
+
+
+def highlight(text: str, query: str, *, whole_word: bool = False) -> str:
+    """Escape ``text`` for HTML and wrap each match of ``query`` in ``<mark>``, exactly as :func:`article_view` counts them.
+
+    Matches are found in the plain text and the pieces escaped afterwards, so a whole-word
+    search marks "Russia" but not the start of "Russian", and HTML entities are never matched.
+
+    >>> highlight("Russia and Russian troops", "Russia", whole_word=True)
+    '<mark>Russia</mark> and Russian troops'
+    >>> highlight("Russia and Russian troops", "russia")
+    '<mark>Russia</mark> and <mark>Russia</mark>n troops'
+    """
+    pattern = _search_pattern(query, whole_word)
+    if pattern is None:
+        return html.escape(text)
+    out, end = [], 0
+    for match in pattern.finditer(text):
+        out += [html.escape(text[end:match.start()]), f"<mark>{html.escape(match.group(0))}</mark>"]
+        end = match.end()
+    return "".join(out) + html.escape(text[end:])
+
+
+def _article_html(query: str, whole_word: bool) -> str:
     table = article_view(query, whole_word=whole_word)
     caption = f"{len(table)} paragraph(s) contain {query!r}." if query.strip() else "All paragraphs."
     rows = []
     for _, row in table.iterrows():
-        text = html.escape(row["text"])
-        if query.strip():
-            text = re.sub(f"({re.escape(html.escape(query.strip()))})", r"<mark>\1</mark>", text, flags=re.IGNORECASE)
+        text = highlight(row["text"], query, whole_word=whole_word)
         rows.append(f"<tr><th scope='row' style='vertical-align:top;padding-right:8px'>{row['paragraph_id']}</th><td>{text}</td></tr>")
     return f"<p role='status'>{html.escape(caption)}</p><table><caption class='sr-only'>{html.escape(caption)}</caption>{''.join(rows)}</table>"
 

@@ -34,3 +34,26 @@ def test_typing_in_the_box_changes_what_is_shown():
     assert "<mark>Kazhegeldin</mark>" in shown.value
     whole.value = True
     assert "P31" in shown.value
+
+
+@pytest.mark.parametrize("pid", ["P5", "P10", "P18"])
+def test_whole_word_highlight_marks_russia_but_not_russian(pid):
+    """The reader marks exactly the matches article_view counts: "Russia" alone, never inside "Russian"."""
+    import re
+
+    reader = explore.article_reader("Russia")
+    box, whole, shown = reader.children
+    whole.value = True
+    row = re.search(rf"<th scope='row'[^>]*>{pid}</th><td>(.*?)</td>", shown.value).group(1)
+    text = data.paragraph(pid)
+    assert "Russian" in text
+    assert "<mark>Russia</mark>n" not in row
+    hits = explore.article_view("Russia", whole_word=True).set_index("paragraph_id")["hits"].get(pid, 0)
+    assert row.count("<mark>") == hits == len(re.findall(r"\bRussia\b", text))
+    whole.value = False
+    row = re.search(rf"<th scope='row'[^>]*>{pid}</th><td>(.*?)</td>", shown.value).group(1)
+    assert row.count("<mark>") == text.lower().count("russia")
+
+
+def test_highlight_never_matches_inside_html_entities():
+    assert explore.highlight("AT&T amp", "amp") == "AT&amp;T <mark>amp</mark>"
