@@ -55,7 +55,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from kzcourse import data, network
-from kzcourse._style import EVENT_TYPE_COLOURS, OKABE_ITO
+from kzcourse._alt import Description
+from kzcourse._style import EVENT_STYLES, EVENT_TYPE_COLOURS, OKABE_ITO, event_style
 from kzcourse._validate import check_choice, check_choices
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -65,28 +66,30 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _O = OKABE_ITO
 
-#: Line colour and dash of each relation type. Cooperative ties are drawn in blues, greens
-#: and black, hostile ones in vermillion, orange and purple; the dash tells apart types
-#: that share a colour.
-RELATION_STYLES: Mapping[str, tuple[str, str]] = MappingProxyType(
+#: The three families of tie, in legend order, each with one dash; every tie type of a family
+#: has a colour of its own (Okabe–Ito), so colour and dash together tell all fifteen apart.
+RELATION_FAMILIES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        "patron-of": (_O["blue"], "solid"),
-        "successor-of": (_O["blue"], "dash"),
-        "served-under": (_O["sky_blue"], "solid"),
-        "relative-of": (_O["sky_blue"], "dash"),
-        "member-of": (_O["black"], "dot"),
-        "leads": (_O["black"], "solid"),
-        "allied-with": (_O["bluish_green"], "solid"),
-        "supported": (_O["bluish_green"], "dash"),
-        "requested-help-from": (_O["bluish_green"], "dot"),
-        "sent-troops-to": (_O["blue"], "dashdot"),
-        "dismissed": (_O["vermillion"], "solid"),
-        "arrested": (_O["vermillion"], "dash"),
-        "cracked-down-on": (_O["reddish_purple"], "solid"),
-        "protested-against": (_O["orange"], "solid"),
-        "criticised": (_O["orange"], "dot"),
+        "Hierarchy and kin (solid)": ("leads", "member-of", "served-under", "patron-of", "successor-of", "relative-of"),
+        "Support (dashed)": ("allied-with", "supported", "requested-help-from", "sent-troops-to"),
+        "Conflict (dotted)": ("dismissed", "arrested", "cracked-down-on", "protested-against", "criticised"),
     }
 )
+_FAMILY_DASH = {"Hierarchy and kin (solid)": "solid", "Support (dashed)": "dash", "Conflict (dotted)": "dot"}
+_TYPE_COLOURS = {
+    "leads": "black", "member-of": "sky_blue", "served-under": "blue", "patron-of": "reddish_purple",
+    "successor-of": "orange", "relative-of": "bluish_green",
+    "allied-with": "bluish_green", "supported": "blue", "requested-help-from": "orange", "sent-troops-to": "vermillion",
+    "dismissed": "vermillion", "arrested": "black", "cracked-down-on": "reddish_purple", "protested-against": "orange",
+    "criticised": "blue",
+}
+
+#: Line colour and dash of each relation type: the dash says the family, the colour the type within it
+#: (no two types of a family share a colour).
+RELATION_STYLES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {rel: (_O[_TYPE_COLOURS[rel]], _FAMILY_DASH[family]) for family, members in RELATION_FAMILIES.items() for rel in members}
+)
+_FAMILY_OF = {rel: family for family, members in RELATION_FAMILIES.items() for rel in members}
 
 #: Fill colour of each actor group's nodes.
 GROUP_COLOURS: Mapping[str, str] = MappingProxyType(
@@ -105,22 +108,18 @@ KIND_SYMBOLS: Mapping[str, str] = MappingProxyType(
     {"person": "circle", "organisation": "square", "state": "diamond", "alliance": "star", "group": "triangle-up"}
 )
 
-#: Marker shape of each ACLED event type on the timeline.
-EVENT_TYPE_SYMBOLS: Mapping[str, str] = MappingProxyType(
-    {
-        "Protests": "circle",
-        "Riots": "diamond",
-        "Violence against civilians": "x",
-        "Battles": "square",
-        "Strategic developments": "triangle-up",
-    }
-)
+#: Marker shape of each ACLED event type on the timeline (from :data:`kzcourse._style.EVENT_STYLES`, as on the maps).
+EVENT_TYPE_SYMBOLS: Mapping[str, str] = MappingProxyType({t: st.chart_symbol for t, st in EVENT_STYLES.items()})
+
+#: Most rows of ``timeline_figure(y="place")``: the busiest places, then one row for all the others.
+TIMELINE_MAX_ROWS = 10
+#: Tallest timeline, in pixels (a laptop screen shows it with its date axis).
+TIMELINE_MAX_HEIGHT = 760
 
 #: What the timeline's y axis can show.
 TIMELINE_AXES: tuple[str, ...] = ("event_type", "place")
 
 _HEIGHT = 720
-_RANGE = 1.75  # half-width of the network axes, in layout units (the circle has radius 1)
 _FONT = dict(family="Arial, Helvetica, sans-serif", size=12, color="#222222")
 _HIGHLIGHT = _O["yellow"]
 _CUT = "#8C8C8C"
@@ -240,6 +239,68 @@ def plotly_default_is_mimetype() -> bool:
     return plotly.__version__.split(".")[0] in _PLOTLY_MAJORS_CHECKED
 
 
+_PLOTLYJS_SENT: list[bool] = []  # set once this process has shown a figure whose HTML carries plotly.js
+#: Shown where a chart should be when no output on the page carried plotly.js (replaced once the chart draws).
+CHART_FALLBACK = ("This chart is drawn by plotly.js, which this page does not hold: the notebook's cells were run "
+                  "out of order. Run the notebook from the top (Kernel > Restart and Run All), then export it again; "
+                  "the table below the chart (describe) has the same content.")
+_CHART_JS = """<script type="text/javascript">(function () {
+  var w = window, q = (w.kzcoursePlots = w.kzcoursePlots || []);
+  q.push(function () { var el = document.getElementById(%(id)s); if (!el || el.dataset.drawn) return;
+    el.dataset.drawn = "1"; el.innerHTML = ""; var f = %(fig)s; w.Plotly.newPlot(el, f.data, f.layout, %(config)s); });
+  if (w.Plotly) { while (q.length) q.shift()(); }
+})();</script>"""
+_PLOTLYJS_LOADER = """<script type="text/javascript">window.__kzDefine = window.define; window.define = undefined;</script>
+<script type="text/javascript">%s</script>
+<script type="text/javascript">window.define = window.__kzDefine;
+(function () { var q = (window.kzcoursePlots = window.kzcoursePlots || []); while (q.length) q.shift()(); })();</script>"""
+
+
+def figure_html(fig: "go.Figure", *, include_plotlyjs: bool = False) -> str:
+    """The figure as an HTML fragment that draws itself in nbconvert HTML, nbgrader feedback and the Formgrader.
+
+    The fragment is a ``<div>`` (holding a short note until the chart draws) and a
+    script that draws the figure with plotly.js as soon as plotly.js is on the page;
+    with ``include_plotlyjs=True`` the fragment also carries plotly.js itself (the
+    copy shipped in the ``plotly`` package, about 4.8 MB), hidden from any AMD
+    loader on the page so that it sets ``window.Plotly``. Figures that came earlier
+    on the page wait for it, so one copy per page serves every chart on it. No
+    network access is needed.
+
+    Examples
+    --------
+    >>> html_ = figure_html(timeline_figure())
+    >>> html_.startswith('<div id="kzcourse-timeline_figure-'), "Plotly.newPlot" in html_, len(html_) < 1_000_000
+    (True, True, True)
+    """
+    import json
+
+    import plotly.io as pio
+
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    text = pio.to_json(fig, validate=False)
+    div_id = f"kzcourse-{meta.get('builder', 'figure')}-{_crc(text)}"
+    config = json.dumps({"displaylogo": False, "responsive": True})
+    js = _CHART_JS % {"id": json.dumps(div_id), "fig": text.replace("</", "<\\/"), "config": config}
+    alt = html.escape(meta.get("alt", ""))
+    width = f"width:{fig.layout.width}px;" if fig.layout.width else ""
+    div = (f'<div id="{div_id}" class="kzcourse-chart" role="img" aria-label="{alt}" '
+           f'style="{width}min-height:2em"><p>{html.escape(CHART_FALLBACK)}</p></div>')
+    loader = ""
+    if include_plotlyjs:
+        from plotly.offline import get_plotlyjs
+
+        loader = "\n" + _PLOTLYJS_LOADER % get_plotlyjs().replace("</script", "<\\/script")
+    return div + "\n" + js + loader
+
+
+def _crc(text: str) -> str:
+    """A short, stable hex digest of ``text`` (ids that stay the same when the same figure is shown again)."""
+    import zlib
+
+    return f"{zlib.crc32(text.encode('utf-8')):08x}"
+
+
 _FIGURE_CLASS: list[type] = []  # the one Figure class, made on first use
 _FIGURE_CLASS_LOCK = threading.Lock()
 
@@ -270,7 +331,12 @@ def _make_figure_class() -> type:
                 return super()._ipython_display_()
             from IPython.display import display
 
-            display(plotly_mime_bundle(self), raw=True)
+            bundle = plotly_mime_bundle(self)
+            # JupyterLab draws the plotly JSON; nbconvert, nbgrader's feedback and the Formgrader show the HTML,
+            # the first figure of the kernel carrying plotly.js for the whole page.
+            bundle["text/html"] = figure_html(self, include_plotlyjs=not _PLOTLYJS_SENT)
+            _PLOTLYJS_SENT.append(True)
+            display(bundle, raw=True)
             return None
 
     Figure.__module__ = __name__
@@ -339,6 +405,158 @@ def _ego_layout(graph: "nx.MultiDiGraph") -> dict[str, tuple[float, float]]:
     return pos
 
 
+# --------------------------------------------------------------------------- label placement
+#: Pixels per layout unit of the network charts (the circle of actors has radius 1), fixed so that
+#: label boxes can be placed in pixels: the figures get an explicit width and height to match.
+_SCALE = 200.0
+_LABEL_PX = 11          # label font size
+_CHAR_PX = 7.0          # a generous average advance of an 11 px Arial character (capitals included)
+_LINE_PX = 15.0         # height of one label line
+_LABEL_GAP = 3.0        # free pixels kept around every label box
+_LABEL_WRAP = 16        # characters per label line before it wraps
+_LEGEND_PX = 250        # right margin that holds the legend
+_HALO = "1px 1px 1px #fff, -1px -1px 1px #fff, 1px -1px 1px #fff, -1px 1px 1px #fff"  # labels stay legible over ties
+_MARGIN = dict(l=10, t=60, b=10)
+
+
+def _label_lines(text: str) -> list[str]:
+    return textwrap.wrap(text, _LABEL_WRAP, break_long_words=False, break_on_hyphens=False) or [text]
+
+
+def _label_size(lines: Sequence[str]) -> tuple[float, float]:
+    return max(len(line) for line in lines) * _CHAR_PX, len(lines) * _LINE_PX
+
+
+def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float], gap: float = _LABEL_GAP) -> bool:
+    return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
+
+
+def place_labels(
+    points: Mapping[str, tuple[float, float]], texts: Mapping[str, str], marker_px: Mapping[str, float],
+    *, scale: float = _SCALE, order: Sequence[str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Place one horizontal label per node so that no two labels, and no label and marker, overlap.
+
+    Works in pixels (``scale`` pixels per layout unit). A label starts just outside its
+    marker, on the side facing away from the origin (right of nodes on the right half,
+    left of those on the left, above or below near the vertical axis). When that box is
+    taken, the label slides along its ring around the origin in small steps, alternately
+    either way, until it is free; a label that moved away from its node gets a leader
+    line. Labels longer than 16 characters wrap onto several lines. Nodes in ``order``
+    (default: as given) are placed first and so keep their natural place.
+
+    Returns
+    -------
+    dict
+        Per node: ``x``, ``y`` (anchor, layout units), ``position`` (plotly ``textposition``),
+        ``text`` (with ``<br>``), ``box`` (x0, y0, x1, y1 in pixels, y up) and ``moved`` (bool).
+
+    Examples
+    --------
+    >>> pts = {"a": (1.0, 0.0), "b": (0.99, 0.05), "c": (-1.0, 0.0)}
+    >>> out = place_labels(pts, {"a": "Alpha", "b": "Beta", "c": "Gamma"}, {"a": 12, "b": 12, "c": 12})
+    >>> out["a"]["position"], out["c"]["position"]
+    ('middle right', 'middle left')
+    >>> _overlaps(out["a"]["box"], out["b"]["box"])
+    False
+    """
+    markers = {n: (x * scale - m / 2, y * scale - m / 2, x * scale + m / 2, y * scale + m / 2)
+               for n, (x, y) in points.items() for m in [marker_px.get(n, 12.0)]}
+    placed: dict[str, dict[str, Any]] = {}
+    boxes: list[tuple[float, float, float, float]] = []
+    step = _LINE_PX / 2
+    for node in list(order or points):
+        x, y = points[node]
+        px, py = x * scale, y * scale
+        radius = math.hypot(px, py)
+        angle = math.atan2(py, px) if radius > 1e-9 else math.pi / 2
+        lines = _label_lines(texts[node])
+        width, height = _label_size(lines)
+        off = marker_px.get(node, 12.0) / 2 + 3
+        best = None
+        for k in [0, *[j * sign for j in range(1, 40) for sign in (1, -1)]]:
+            if radius > 1e-9:
+                ring = radius + off
+                a = angle + k * step / ring
+                ax, ay = ring * math.cos(a), ring * math.sin(a)
+            else:  # the centre of an ego network: above it, then further up or down
+                ax, ay = 0.0, off + k * step
+                a = math.pi / 2 if k >= 0 else -math.pi / 2
+            c = math.cos(a)
+            if c > 0.2:
+                position, box = "middle right", (ax, ay - height / 2, ax + width, ay + height / 2)
+            elif c < -0.2:
+                position, box = "middle left", (ax - width, ay - height / 2, ax, ay + height / 2)
+            elif math.sin(a) >= 0:
+                position, box = "top center", (ax - width / 2, ay, ax + width / 2, ay + height)
+            else:
+                position, box = "bottom center", (ax - width / 2, ay - height, ax + width / 2, ay)
+            blocked = any(_overlaps(box, b) for b in boxes) or any(
+                _overlaps(box, m, 1.0) for n, m in markers.items() if n != node)
+            if not blocked:
+                best = (ax, ay, position, box, k != 0 and abs(k) * step > 10)
+                break
+        if best is None:  # nowhere free within the search: keep the natural place
+            best = (ax, ay, position, box, False)
+        ax, ay, position, box, moved = best
+        boxes.append(box)
+        placed[node] = {"x": ax / scale, "y": ay / scale, "position": position, "text": "<br>".join(lines),
+                        "box": box, "moved": moved}
+    return placed
+
+
+def _label_traces(graph: "nx.MultiDiGraph", labels: Mapping[str, Mapping[str, Any]], pos: Mapping[str, tuple[float, float]],
+                  *, axes: dict[str, str]) -> list[dict[str, Any]]:
+    """One text trace per actor group (toggled with the group's legend entry) and one trace of leader lines."""
+    traces = []
+    present = {d["group"] for _, d in graph.nodes(data=True)}
+    for group in [g for g in network.GROUPS if g in present] + sorted(present - set(network.GROUPS)):
+        nodes = sorted(n for n, d in graph.nodes(data=True) if d["group"] == group and n in labels)
+        traces.append(_scatter(
+            x=[labels[n]["x"] for n in nodes], y=[labels[n]["y"] for n in nodes], mode="text",
+            text=[labels[n]["text"] for n in nodes], textposition=[labels[n]["position"] for n in nodes],
+            textfont=dict(size=_LABEL_PX, color="#222222", shadow=_HALO), hoverinfo="skip", showlegend=False,
+            legendgroup=f"group:{group}", cliponaxis=False, customdata=nodes,
+            meta={"role": "labels", "group": group}, uid=_uid("labels", group, axes["xaxis"]), **axes,
+        ))
+    lx: list[float | None] = []
+    ly: list[float | None] = []
+    for n in sorted(labels):
+        if labels[n]["moved"]:
+            lx += [pos[n][0], labels[n]["x"], None]
+            ly += [pos[n][1], labels[n]["y"], None]
+    traces.append(_scatter(x=lx or [None], y=ly or [None], mode="lines", line=dict(color="#8C8C8C", width=0.8),
+                           hoverinfo="skip", showlegend=False, meta={"role": "leaders"},
+                           uid=_uid("leaders", axes["xaxis"]), **axes))
+    return traces
+
+
+def _graph_labels(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float]], sizes: Mapping[str, float],
+                  scale: float = _SCALE) -> dict[str, dict[str, Any]]:
+    table = _centrality(graph)
+    order = sorted(graph.nodes, key=lambda n: (-float(table.loc[n, "degree"]), n))
+    texts = {n: _person_label(d["name"], d["kind"]) for n, d in graph.nodes(data=True)}
+    return place_labels({n: pos[n] for n in graph.nodes}, texts, sizes, scale=scale, order=order)
+
+
+def _frame(labels: Iterable[Mapping[str, Any]], pos: Iterable[tuple[float, float]], sizes: Iterable[float],
+           scale: float = _SCALE, pad: float = 12.0) -> tuple[list[float], list[float]]:
+    """Axis ranges (layout units) that hold every marker and label box, with ``pad`` pixels to spare."""
+    boxes = [lab["box"] for lab in labels]
+    boxes += [(x * scale - m / 2, y * scale - m / 2, x * scale + m / 2, y * scale + m / 2)
+              for (x, y), m in zip(pos, sizes)]
+    x0 = min(b[0] for b in boxes) - pad
+    x1 = max(b[2] for b in boxes) + pad
+    y0 = min(b[1] for b in boxes) - pad
+    y1 = max(b[3] for b in boxes) + pad
+    return [x0 / scale, x1 / scale], [y0 / scale, y1 / scale]
+
+
+def _union(ranges: Iterable[list[float]]) -> list[float]:
+    ranges = list(ranges)
+    return [min(r[0] for r in ranges), max(r[1] for r in ranges)]
+
+
 # --------------------------------------------------------------------------- drawing
 def _centrality(graph: "nx.MultiDiGraph") -> "pd.DataFrame":
     """The graph's centrality table, computed once per graph (graphs here are built fresh for each figure)."""
@@ -376,9 +594,9 @@ def _group_shapes(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float
 
 
 def _edge_geometry(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float]], sizes: Mapping[str, float],
-                   extra: Iterable[tuple[str, str, str]] = ()) -> dict[str, tuple[list[float], list[float]]]:
+                   extra: Iterable[tuple[str, str, str]] = (), scale: float = _SCALE) -> dict[str, tuple[list[float], list[float]]]:
     """Points (start, middle, end) of every edge keyed by relation_id; parallel ties bend apart."""
-    unit_px = (_HEIGHT - 120) / (2 * _RANGE)
+    unit_px = scale
     pairs: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     for u, v, k in [*graph.edges(keys=True), *extra]:
         pairs.setdefault(tuple(sorted((u, v))), []).append((u, v, k))
@@ -445,11 +663,13 @@ def _edge_traces(graph: "nx.MultiDiGraph", geometry: Mapping[str, tuple[list[flo
         if not xs:
             continue
         colour, dash = RELATION_STYLES.get(rel, (_O["black"], "solid"))
+        family = _FAMILY_OF.get(rel, "Other ties")
+        first_of_family = not any(_FAMILY_OF.get(r, "Other ties") == family for r in shown)
         traces.append(_scatter(
-            x=xs, y=ys, mode="lines+markers", name=rel, legendgroup=rel, showlegend=rel not in shown,
-            legendrank=100 + relations.index(rel),
-            legendgrouptitle=dict(text="Ties (source → target)") if not shown else None,
-            line=dict(color=colour, width=2, dash=dash),
+            x=xs, y=ys, mode="lines+markers", name=rel, legendgroup=f"ties:{family}", showlegend=rel not in shown,
+            legendrank=100 + [*RELATION_FAMILIES, "Other ties"].index(family) * 20 + relations.index(rel),
+            legendgrouptitle=dict(text=f"Ties: {family.lower()}") if first_of_family else None,
+            line=dict(color=colour, width=2.5 if dash == "solid" else 3, dash=dash),
             marker=dict(symbol="arrow", angleref="previous", size=sizes, color=colour, line=dict(width=0)),
             hovertext=texts, hoverinfo=["none", "text", "none", "none"] * (len(xs) // 4), meta={"role": "edges", "relation": rel},
             uid=_uid("edges", rel, axes["xaxis"]), **axes,
@@ -459,30 +679,22 @@ def _edge_traces(graph: "nx.MultiDiGraph", geometry: Mapping[str, tuple[list[flo
 
 
 def _node_traces(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float]], sizes: Mapping[str, float],
-                 size_by: str, *, shown: set[str], axes: dict[str, str], centre: str | None = None,
-                 labels: bool = True) -> list[dict[str, Any]]:
+                 size_by: str, *, shown: set[str], axes: dict[str, str], centre: str | None = None) -> list[dict[str, Any]]:
     """One marker trace per actor group: colour by group, shape by kind, size by centrality."""
     table = _centrality(graph)
     traces = []
     present = {d["group"] for _, d in graph.nodes(data=True)}
     for group in [g for g in network.GROUPS if g in present] + sorted(present - set(network.GROUPS)):
         nodes = sorted(n for n, d in graph.nodes(data=True) if d["group"] == group)
-        xs, ys, texts, hovers, symbols, positions, widths = [], [], [], [], [], [], []
+        xs, ys, hovers, symbols, widths = [], [], [], [], []
         for n in nodes:
             d = graph.nodes[n]
             x, y = pos[n]
             xs.append(x)
             ys.append(y)
-            texts.append(_person_label(d["name"], d["kind"]) if labels else "")
             symbol = KIND_SYMBOLS.get(d["kind"], "circle")
             symbols.append(symbol if d["active"] else f"{symbol}-open")
             widths.append(3 if n == centre else 1)
-            if (x, y) == (0.0, 0.0):
-                positions.append("top center")
-            elif abs(x) < 0.35:
-                positions.append("top center" if y > 0 else "bottom center")
-            else:
-                positions.append("middle right" if x >= 0 else "middle left")
             row = table.loc[n]
             lines = [f"<b>{html.escape(d['name'])}</b>", f"{d['kind']} · {network.GROUP_LABELS.get(group, group)} · {d['country']}"]
             lines += _wrap(html.escape(d["role"]))
@@ -492,10 +704,9 @@ def _node_traces(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float]
             hovers.append("<br>".join(lines))
         colour = GROUP_COLOURS.get(group, _O["black"])
         traces.append(_scatter(
-            x=xs, y=ys, mode="markers+text", name=network.GROUP_LABELS.get(group, group), legendgroup=f"group:{group}",
+            x=xs, y=ys, mode="markers", name=network.GROUP_LABELS.get(group, group), legendgroup=f"group:{group}",
             showlegend=group not in shown, legendrank=500 + len(traces), cliponaxis=False,
             legendgrouptitle=dict(text=f"Actors (size: {size_by.replace('_', ' ')})") if not shown else None,
-            text=texts, textposition=positions, textfont=dict(size=11),
             marker=dict(size=[sizes[n] for n in nodes], color=colour, symbol=symbols,
                         line=dict(color=["#000000" if n == centre else colour for n in nodes], width=widths)),
             hovertext=hovers, hoverinfo="text", customdata=nodes, meta={"role": "nodes", "group": group},
@@ -505,12 +716,34 @@ def _node_traces(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float]
     return traces
 
 
-def _axis_style(fig: "go.Figure", count: int = 1, span: float = _RANGE) -> None:
-    for i in range(1, count + 1):
+def _axis_frame(fig: "go.Figure", xrange: list[float], yrange: list[float], *, panels: int = 1,
+                scale: float = _SCALE, title_px: float = 0.0) -> None:
+    """Give the figure the pixel size at which ``scale`` holds: the plot area is exactly the ranges times the scale.
+
+    Panels are stacked top to bottom, each ``title_px`` high above its plot for its title;
+    the legend sits in the right margin, so it never takes room from the plot.
+    """
+    legend = [t for t in fig.data if t.showlegend is not False and t.name]
+    titles = len({t.legendgroup for t in legend if t.legendgrouptitle and t.legendgrouptitle.text})
+    legend_px = 20 * len(legend) + 27 * titles + 12
+    if panels * ((yrange[1] - yrange[0]) * scale + title_px) < legend_px:  # the legend must not be cut off
+        extra = (legend_px / panels - title_px) / scale - (yrange[1] - yrange[0])
+        yrange = [yrange[0] - extra / 2, yrange[1] + extra / 2]
+    plot_w = (xrange[1] - xrange[0]) * scale
+    plot_h = (yrange[1] - yrange[0]) * scale
+    total_h = panels * (plot_h + title_px)
+    fig.update_layout(width=round(plot_w + _MARGIN["l"] + _LEGEND_PX), height=round(total_h + _MARGIN["t"] + _MARGIN["b"]),
+                      margin=dict(**_MARGIN, r=_LEGEND_PX, autoexpand=False),
+                      legend=dict(x=1.0, xanchor="left", y=1.0, yanchor="top", xref="paper", yref="paper"))
+    for i in range(1, panels + 1):
         suffix = "" if i == 1 else str(i)
-        fig.layout[f"xaxis{suffix}"].update(visible=False, range=[-span, span], fixedrange=False)
-        fig.layout[f"yaxis{suffix}"].update(visible=False, range=[-span * 0.82, span * 0.82],
-                                           scaleanchor=f"x{suffix}", scaleratio=1)
+        top = 1 - (i - 1) * (plot_h + title_px) / total_h - title_px / total_h
+        bottom = top - plot_h / total_h
+        fig.update_layout({
+            f"xaxis{suffix}": dict(visible=False, range=xrange, domain=[0, 1], anchor=f"y{suffix}", fixedrange=False),
+            f"yaxis{suffix}": dict(visible=False, range=yrange, domain=[max(bottom, 0), min(top, 1)],
+                                   anchor=f"x{suffix}", scaleanchor=f"x{suffix}", scaleratio=1),
+        })
 
 
 def _base_layout(title: str, meta: dict[str, Any], *, folder: str | Path | None = None, **extra: Any) -> dict[str, Any]:
@@ -578,8 +811,8 @@ def network_figure(
     Examples
     --------
     >>> fig = network_figure("after", size_by="betweenness")
-    >>> {t.meta["role"] for t in fig.data} <= {"edges", "nodes"}
-    True
+    >>> sorted({t.meta["role"] for t in fig.data})
+    ['edges', 'labels', 'leaders', 'nodes']
     >>> network_figure("after", size_by="fame")
     Traceback (most recent call last):
     ...
@@ -595,11 +828,14 @@ def network_figure(
     axes = dict(xaxis="x", yaxis="y")
     traces = _edge_traces(graph, geometry, relations=kinds, shown=set(), axes=axes)
     traces += _node_traces(graph, pos, sizes, size_by, shown=set(), axes=axes)
+    labels = _graph_labels(graph, pos, sizes)
+    traces += _label_traces(graph, labels, pos, axes=axes)
     meta = {"alt": _network_caption(graph, f"phase '{phase}' ({network.PHASE_LABELS[phase]})"),
             "builder": "network_figure", "phase": phase, "relations": kinds if relations is not None else None}
     fig = _figure_class()(traces, layout=_base_layout(f"Who was tied to whom: {network.PHASE_LABELS[phase]}", meta, folder=folder,
                                                 shapes=_group_shapes(graph, pos, "x", "y")))
-    _axis_style(fig)
+    xrange, yrange = _frame(labels.values(), [pos[n] for n in graph.nodes], [sizes[n] for n in graph.nodes])
+    _axis_frame(fig, xrange, yrange)
     return fig
 
 
@@ -630,13 +866,11 @@ def phase_comparison_figure(
     ...
     kzcourse.errors.ChoiceError: Unknown phase 'durng' (str). Valid choices: 'after', 'before', 'crisis'.
     """
-    from plotly.subplots import make_subplots
-
     chosen = check_choices(phases, network.PHASES, what="phase")
     _check_size_by(size_by)
     pos = circle_layout(folder)
-    fig = make_subplots(rows=1, cols=len(chosen), subplot_titles=[network.PHASE_LABELS[p] for p in chosen],
-                        horizontal_spacing=0.01, figure=_figure_class()())
+    fig = _figure_class()()
+    frames: list[tuple[list[float], list[float]]] = []
     shown: set[str] = set()
     previous = None
     summary = []
@@ -690,23 +924,31 @@ def phase_comparison_figure(
             summary.append(f"{chosen[col - 2]} → {phase}: {_count(len(made), 'tie')} made, {len(cut)} cut")
         for trace in _edge_traces(graph, geometry, relations=network.relation_types(folder), shown=shown, axes=axes):
             traces.append({**trace, "meta": {**trace["meta"], "phase": phase}})
-        for trace in _node_traces(graph, pos, sizes, size_by, shown=shown, axes=axes, labels=True):
-            traces.append({**trace, "meta": {**trace["meta"], "phase": phase}, "textfont": {**trace["textfont"], "size": 9}})
+        for trace in _node_traces(graph, pos, sizes, size_by, shown=shown, axes=axes):
+            traces.append({**trace, "meta": {**trace["meta"], "phase": phase}})
+        labels = _graph_labels(graph, pos, sizes)
+        for trace in _label_traces(graph, labels, pos, axes=axes):
+            traces.append({**trace, "meta": {**trace["meta"], "phase": phase}})
+        frames.append(_frame(labels.values(), [pos[n] for n in graph.nodes], [sizes[n] for n in graph.nodes]))
         shapes += _group_shapes(graph, pos, f"x{suffix}", f"y{suffix}")
         previous = graph
     fig.add_traces(traces)  # all at once: plotly validates every trace, and every shape below, once
     fig.update_layout(shapes=shapes)
     alt = (
-        f"The actors' network in {len(chosen)} phases side by side ({', '.join(chosen)}), every actor at the "
+        f"The actors' network in {len(chosen)} phases, one panel below the other ({', '.join(chosen)}), every actor at the "
         f"same place in each panel. {'; '.join(summary) or 'No changes shown'}. Ties made since the previous "
         "panel have a yellow halo; ties cut are grey dotted lines with a cross. The table lists every tie and "
         "the phases it holds in."
     )
     meta = {"alt": alt, "builder": "phase_comparison_figure", "phases": chosen}
-    fig.update_layout(**_base_layout("Ties cut and made as the crisis unfolded", meta, folder=folder, width=None))
-    fig.update_layout(height=640, legend=dict(orientation="h", yanchor="top", y=-0.02, x=0, groupclick="toggleitem"),
-                      margin=dict(l=10, r=10, t=70, b=10))
-    _axis_style(fig, len(chosen), span=1.6)
+    fig.update_layout(**_base_layout("Ties cut and made as the crisis unfolded", meta, folder=folder))
+    xrange, yrange = _union(f[0] for f in frames), _union(f[1] for f in frames)
+    title_px = 34.0
+    _axis_frame(fig, xrange, yrange, panels=len(chosen), title_px=title_px)
+    for i, phase in enumerate(chosen, start=1):
+        domain = fig.layout["yaxis" if i == 1 else f"yaxis{i}"].domain
+        fig.add_annotation(text=network.PHASE_LABELS[phase], xref="paper", yref="paper", x=0.0, xanchor="left",
+                           y=domain[1], yanchor="bottom", showarrow=False, font=dict(size=15, color="#222222"))
     return fig
 
 
@@ -737,16 +979,23 @@ def ego_figure(
     graph = network.ego_graph(actor_id, phase, radius, folder=folder)
     pos = _ego_layout(graph)
     sizes = _sizes(graph, size_by)
+    rings = max((d["distance"] for _, d in graph.nodes(data=True)), default=0)
+    scale = 60.0 + 110.0 * max(rings, 1)  # pixels per unit: the outer ring is at 1, a ring every 110 px
     axes = dict(xaxis="x", yaxis="y")
-    traces = _edge_traces(graph, _edge_geometry(graph, pos, sizes), relations=network.relation_types(folder),
+    traces = _edge_traces(graph, _edge_geometry(graph, pos, sizes, scale=scale), relations=network.relation_types(folder),
                           shown=set(), axes=axes)
     traces += _node_traces(graph, pos, sizes, size_by, shown=set(), axes=axes, centre=actor_id)
+    labels = _graph_labels(graph, pos, sizes, scale=scale)
+    traces += _label_traces(graph, labels, pos, axes=axes)
     name = graph.nodes[actor_id]["name"]
     alt = _network_caption(graph, f"within {radius} tie{'s' if radius > 1 else ''} of {name}, phase '{phase}'")
     alt = alt.replace("Actors sit in sectors by group", f"{name} is in the middle; rings show distance in ties")
     meta = {"alt": alt, "builder": "ego_figure", "actor_id": actor_id, "phase": phase, "radius": radius}
     fig = _figure_class()(traces, layout=_base_layout(f"{name}'s ties: {network.PHASE_LABELS[phase]}", meta, folder=folder))
-    _axis_style(fig, span=1.4)
+    xrange, yrange = _frame(labels.values(), [pos[n] for n in graph.nodes], [sizes[n] for n in graph.nodes], scale=scale)
+    # Room for the title and the legend, whatever the size of the network.
+    yrange = [yrange[0], max(yrange[1], yrange[0] + 420 / scale)]
+    _axis_frame(fig, xrange, yrange, scale=scale)
     return fig
 
 
@@ -828,6 +1077,13 @@ def timeline_figure(y: str = "event_type", *, folder: str | Path | None = None) 
         rows += sorted(set(events["event_type"]) - set(rows))
     else:
         rows = list(dict.fromkeys(events["place"]))  # first-seen order: by date
+        if len(rows) > TIMELINE_MAX_ROWS:  # the busiest places keep a row; the others share one, named in the hover
+            busiest = events["place"].value_counts(sort=False)
+            ranked = sorted(rows, key=lambda r: (-int(busiest[r]), rows.index(r)))[:TIMELINE_MAX_ROWS - 1]
+            others = [r for r in rows if r not in ranked]
+            other_row = f"{len(others)} other places"
+            events["place"] = [p if p in ranked else other_row for p in events["place"]]
+            rows = [r for r in rows if r in ranked] + [other_row]
     row_of = {r: i for i, r in enumerate(rows)}
     ys: list[float] = []
     counts = events.groupby([events["event_date"], events[y]], sort=False).size()
@@ -846,15 +1102,14 @@ def timeline_figure(y: str = "event_type", *, folder: str | Path | None = None) 
         hovers = []
         for (_, e), (_, t) in zip(events[sel].iterrows(), table[sel.to_numpy()].iterrows()):
             lines = [f"<b>{e['event_date']:%d %b %Y} · {html.escape(etype)}</b> ({html.escape(e['sub_event_type'])})",
-                     f"{html.escape(e['place'])} · {html.escape(e['actors'])}"]
+                     f"{html.escape(t['place'])} · {html.escape(e['actors'])}"]
             if not pd.isna(e["fatalities"]):
                 lines.append(f"Fatalities reported: {e['fatalities']}")
             lines += _wrap(html.escape(e["notes"]))
             lines += _wrap("Source: " + html.escape(t["citation"]))
             lines.append(f"<i>{e['event_id']}</i>")
             hovers.append("<br>".join(lines))
-        colour = EVENT_TYPE_COLOURS.get(etype, _O["black"])
-        symbol = EVENT_TYPE_SYMBOLS.get(etype, "circle")
+        colour, symbol = event_style(etype).colour, event_style(etype).chart_symbol
         traces.append(_scatter(
             x=[d.date().isoformat() for d in events.loc[sel, "event_date"]], y=list(events.loc[sel, "y"]),
             mode="markers", name=etype, customdata=list(events.loc[sel, "event_id"]),
@@ -882,9 +1137,13 @@ def timeline_figure(y: str = "event_type", *, folder: str | Path | None = None) 
         "phases: before (to 4 January), crisis (5-19 January) and after. The table of events (with citations) is "
         "the text alternative."
     )
+    if rows and rows[-1].endswith(" other places"):
+        alt += f" The {TIMELINE_MAX_ROWS - 1} places with most events have a row each; the {rows[-1]} share the last row."
     meta = {"alt": alt, "builder": "timeline_figure", "y": y}
     layout = _base_layout("Events of 1-19 January 2022", meta, folder=folder, shapes=shapes, annotations=annotations)
-    layout.update(height=max(360, 140 + max(55, 16 * most) * len(rows)), margin=dict(l=10, r=10, t=80, b=40))
+    # Rows shrink (stacks get tighter) before the chart outgrows a screen, so the date axis stays in view.
+    layout.update(height=min(TIMELINE_MAX_HEIGHT, max(360, 140 + max(55, 16 * most) * len(rows))),
+                  margin=dict(l=10, r=10, t=80, b=40))
     fig = _figure_class()(traces, layout=layout)
     fig.update_xaxes(type="date", range=["2021-12-31 12:00", "2022-01-21 12:00"], dtick=86400000,
                      tickformat="%d %b", showgrid=False, linecolor="#444444", title_text="Date (January 2022)")
@@ -894,8 +1153,12 @@ def timeline_figure(y: str = "event_type", *, folder: str | Path | None = None) 
 
 
 # --------------------------------------------------------------------------- text alternatives and export
-def describe(fig: "go.Figure") -> tuple[str, "pd.DataFrame"]:
+def describe(fig: "go.Figure") -> Description:
     """Return the text alternative of a kzcourse figure: its caption and the table behind it.
+
+    The result is a :class:`kzcourse._alt.Description`, the same type
+    :func:`kzcourse.maps.describe` returns: a notebook shows it as a caption above a
+    table, and it unpacks as ``caption, table``.
 
     Network figures give the table of their ties (:func:`kzcourse.network.edge_table`),
     the phase comparison every tie with one yes/no column per phase, the timeline
@@ -931,7 +1194,7 @@ def describe(fig: "go.Figure") -> tuple[str, "pd.DataFrame"]:
         table = table.sort_values("relation_id", kind="stable").reset_index(drop=True)
         for p, part in parts.items():
             table[p] = table["relation_id"].isin(part["relation_id"])
-    return meta["alt"], table
+    return Description(meta["alt"], table)
 
 
 def to_html(fig: "go.Figure", path: str | Path) -> Path:
