@@ -320,7 +320,7 @@ def test_exported_network_draws_every_node_offline_in_chromium(browser_page, tmp
     browser_page.wait_for_selector(".scatterlayer")
     drawn = browser_page.eval_on_selector_all(".scatterlayer .trace[class*='tracenodes-'] .point", "els => els.length")
     assert drawn == n_actors
-    labels = browser_page.eval_on_selector_all(".scatterlayer .trace[class*='tracenodes-'] .textpoint", "els => els.length")
+    labels = browser_page.eval_on_selector_all(".scatterlayer .trace[class*='tracelabels-'] .textpoint", "els => els.length")
     assert labels == n_actors
     assert browser_page.kz_errors == []
     assert browser_page.kz_blocked == []
