@@ -1025,7 +1025,7 @@ def timeline_table(*, folder: str | Path | None = None) -> "pd.DataFrame":
     import pandas as pd
 
     events = _events_in_window(folder)
-    readable = network._citation_labeller(folder)
+    readable = data.citer(folder)
     phase_of = [next(p for p in network.PHASES if network.overlaps_phase(d.date(), d.date(), p)) for d in events["event_date"]]
     columns = ["event_id", "date", "phase", "event_type", "sub_event_type", "place", "actors", "fatalities", "notes", "citation"]
     return pd.DataFrame(

@@ -8,7 +8,7 @@ foreign keys, and that every citation points to an existing paragraph or source.
 
 >>> from kzcourse import data
 >>> data.TABLES
-('sources', 'actors', 'relations', 'places', 'events', 'claims')
+('sources', 'actors', 'relations', 'places', 'events', 'claims', 'figures')
 >>> paras = data.paragraphs()
 >>> paras.loc[0, "paragraph_id"], paras.loc[0, "text"][:40]
 ('P1', 'In the midst of the crisis, the leader o')
@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 #: Names of the tables, in the order they are best read.
-TABLES: tuple[str, ...] = ("sources", "actors", "relations", "places", "events", "claims")
+TABLES: tuple[str, ...] = ("sources", "actors", "relations", "places", "events", "claims", "figures")
 
 #: File name of the seed article inside the package data folder (a byte-for-byte copy of seeds/).
 ARTICLE_FILE = "article.txt"
@@ -156,25 +156,58 @@ class Citation:
         return self.label
 
 
-def resolve(cite: str) -> list[Citation]:
+def _source_label(row: dict[str, Any]) -> str:
+    """How a source is cited everywhere: publisher, “title”, date (when it has one)."""
+    date = row.get("date")
+    return f"{row['publisher']}, “{row['title']}”" + (f", {date:%Y-%m-%d}" if date else "")
+
+
+def _paragraph_label(key: str) -> str:
+    return f"seed article, paragraph {key}"
+
+
+def resolve(cite: str, folder: str | Path | None = None) -> list[Citation]:
     """Turn a citation field into readable citations.
 
     Examples
     --------
     >>> [str(c) for c in resolve("P24")]
     ['seed article, paragraph P24']
+    >>> str(resolve("P33;cia-world-factbook-kazakhstan")[1])[:26]
+    'Central Intelligence Agenc'
     """
-    sources = load("sources").set_index("source_id")
+    sources = {r["source_id"]: r for r in _tables(folder)["sources"]}
     out = []
     for key in split_cite(cite):
         if _PARAGRAPH_RE.match(key):
-            out.append(Citation(key, "paragraph", f"seed article, paragraph {key}"))
+            out.append(Citation(key, "paragraph", _paragraph_label(key)))
         else:
-            check_choice(key, list(sources.index), what="source id")
-            row = sources.loc[key]
-            date = "" if row["date"] is None or str(row["date"]) == "NaT" else f", {row['date']:%Y-%m-%d}"
-            out.append(Citation(key, "source", f"{row['publisher']}, “{row['title']}”{date}"))
+            check_choice(key, list(sources), what="source id")
+            out.append(Citation(key, "source", _source_label(sources[key])))
     return out
+
+
+def citer(folder: str | Path | None = None) -> Callable[[str], str]:
+    """Return a function that turns a citation field into one line of readable text.
+
+    The one citation formatter of the package: maps, charts and the network tables
+    all cite through it (labels as :func:`resolve` gives them, joined by ``'; '``).
+    Ids that are neither a paragraph nor a source of ``folder`` are shown as they are.
+
+    Examples
+    --------
+    >>> cite = citer()
+    >>> cite("P24; P25")
+    'seed article, paragraph P24; seed article, paragraph P25'
+    """
+    labels = {r["source_id"]: _source_label(r) for r in _tables(folder)["sources"]}
+
+    def label(key: str) -> str:
+        if key not in labels:
+            labels[key] = _paragraph_label(key) if _PARAGRAPH_RE.match(key) else key
+        return labels[key]
+
+    return lambda cite: "; ".join(label(k) for k in split_cite(cite or ""))
 
 
 # --------------------------------------------------------------------------- tables
@@ -328,19 +361,60 @@ def _check_integrity(folder: Path, tables: dict[str, list[dict[str, Any]]]) -> N
             if field["name"] not in ("cite", "coord_cite", "paragraph"):
                 continue
             for row in rows:
-                for key in split_cite(row[field["name"]] or ""):
+                raw = row[field["name"]] or ""
+                if raw and any(not part.strip() for part in raw.split(";")):
+                    raise DataError(
+                        f"{_Where(file, row['__row__'], field['name'])}: {raw!r} has an empty citation (nothing "
+                        "before, between or after a ';'). Write citations as 'P12;source-id', with no empty part."
+                    )
+                for key in split_cite(raw):
                     if key not in para_ids and key not in source_ids:
                         raise DataError(
                             f"{_Where(file, row['__row__'], field['name'])}: citation {key!r} is neither a paragraph "
                             f"of the seed article (P1-P{len(para_ids)}) nor a source_id in sources.csv. "
                             "Add the source to sources.csv or correct the id."
                         )
+    _check_figures(tables)
     texts = dict(zip(paragraph_ids(folder), _paragraph_texts(str(folder))))
     for row in tables["claims"]:
         if row["quote"] not in texts.get(row["paragraph"], ""):
             raise DataError(
                 f"{_Where('claims.csv', row['__row__'], 'quote')}: the quote {row['quote']!r} does not appear in "
                 f"paragraph {row['paragraph']}. Copy the words exactly from the article."
+            )
+
+
+#: Tables whose ids a figure's ``record`` may name.
+_RECORD_TABLES: dict[str, str] = {"events": "event_id", "relations": "relation_id", "places": "place_id", "claims": "claim_id"}
+
+
+def _check_figures(tables: dict[str, list[dict[str, Any]]]) -> None:
+    """A figure gives a value or a range (not both), belongs to an actor or a place, and names a real record."""
+    records = {row[key] for name, key in _RECORD_TABLES.items() for row in tables[name]}
+    for row in tables["figures"]:
+        where = _Where("figures.csv", row["__row__"])
+        low, high, value = row["low"], row["high"], row["value"]
+        if value is None and (low is None or high is None):
+            raise DataError(
+                f"{where}: figure {row['figure_id']!r} has no number: give 'value', or both 'low' and 'high' for a range "
+                f"(got value={value!r}, low={low!r}, high={high!r})."
+            )
+        if value is not None and (low is not None or high is not None):
+            raise DataError(
+                f"{where}: figure {row['figure_id']!r} gives both a value ({value!r}) and a range ({low!r}-{high!r}). "
+                "Keep one: a single number in 'value', or a range in 'low' and 'high' with 'value' empty."
+            )
+        if value is None and low > high:
+            raise DataError(f"{where}: figure {row['figure_id']!r} has low {low!r} above high {high!r}. Swap them.")
+        if row["actor_id"] is None and row["place_id"] is None:
+            raise DataError(
+                f"{where}: figure {row['figure_id']!r} belongs to nobody: fill 'actor_id' (e.g. 'kazakhstan' for a "
+                "national total, or the state whose contingent it is) or 'place_id' (a city or site)."
+            )
+        if row["record"] is not None and row["record"] not in records:
+            raise DataError(
+                f"{_Where('figures.csv', row['__row__'], 'record')}: {row['record']!r} is not an event_id, relation_id, "
+                "place_id or claim_id of the dataset. Name the row whose notes tell this number's story, or leave it empty."
             )
 
 
@@ -411,12 +485,20 @@ def load(name: str, folder: str | Path | None = None) -> "pd.DataFrame":
     ...
     kzcourse.errors.ChoiceError: Unknown table name 'event' (str). Did you mean 'events'? Valid choices: 'actors', 'claims', 'events', 'places', 'relations', 'sources'. Use kzcourse.data.TABLES to list them.
     """
+    return _shared_frame(name, folder).copy(deep=True)
+
+
+def _shared_frame(name: str, folder: str | Path | None = None) -> "pd.DataFrame":
+    """The DataFrame of one table, shared by every caller: for the data layer's own read-only use.
+
+    :func:`load` hands out deep copies of it; :mod:`kzcourse.queries` reads it without copying
+    and builds new frames, never changing it.
+    """
     check_choice(name, TABLES, what="table name", hint="Use kzcourse.data.TABLES to list them.")
     folder = str(folder or data_dir())
     rows = _load_all(folder)[name]
-    frame = _built_from(_FRAMES, (name, folder), rows, lambda: _frame(rows, schema(name, folder)["fields"]),
-                        limit=4 * len(TABLES))
-    return frame.copy(deep=True)
+    return _built_from(_FRAMES, (name, folder), rows, lambda: _frame(rows, schema(name, folder)["fields"]),
+                       limit=4 * len(TABLES))
 
 
 def _built_from(store: dict, key: Any, source: object, build: Callable[[], Any], *, limit: int) -> Any:

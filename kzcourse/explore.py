@@ -101,13 +101,13 @@ def almaty_explorer(*, offline: bool | None = None, folder: str | Path | None = 
     """
     import ipywidgets as widgets
 
-    from kzcourse import maps
+    from kzcourse import maps, queries
 
     offline = maps.resolve_offline(offline)
     day = widgets.IntSlider(value=19, min=1, max=19, step=1, description="Day (Jan)", continuous_update=False)
     shown = [name for name in maps.LAYERS if offline or name != "countries"]  # as almaty_map's default
     layers = widgets.SelectMultiple(options=list(maps.LAYERS), value=shown, description="Layers", rows=len(maps.LAYERS))
-    types = maps._event_types()
+    types = queries.all_event_types()
     event_types = widgets.SelectMultiple(options=types, value=types, description="Event types", rows=len(types))
     view = widgets.HTML()
     caption = widgets.HTML()

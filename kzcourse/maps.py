@@ -36,15 +36,15 @@ import datetime as _dt
 import functools
 import html
 import math
-import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kzcourse import geo
+from kzcourse import data, geo, queries
+from kzcourse.queries import ALMATY
 from kzcourse._style import EVENT_TYPE_COLOURS, OKABE_ITO
 from kzcourse._validate import FIRST_DAY, LAST_DAY, check_choice, check_choices, check_day
 from kzcourse.errors import InputTypeError
@@ -60,15 +60,10 @@ __all__ = [
     "MapDescription",
     "almaty_map",
     "border_map",
-    "alliance_force",
-    "contingents",
     "describe",
-    "protest_spread",
     "spread_map",
 ]
 
-#: place_id of the city the Almaty map is about.
-ALMATY = "almaty"
 #: Layers of :func:`almaty_map`, in drawing order (bottom to top).
 LAYERS: tuple[str, ...] = ("countries", "city", "sites", "events")
 #: Names :func:`describe` accepts for building a map by name.
@@ -81,11 +76,6 @@ BORDER_PLACES: tuple[tuple[str, ...], ...] = (
     ("aktau",),
     ("moscow",),
 )
-#: Event types whose first occurrence in a city counts as the protests reaching it.
-SPREAD_EVENT_TYPES: tuple[str, ...] = ("Protests", "Riots")
-#: Words that mark a number in a note as a count of troops (for :func:`contingents`).
-_TROOP_WORDS = r"(?:troops|soldiers|servicemen|service\s+members|personnel|paratroopers|peacekeepers|military)"
-_TROOPS_RE = re.compile(r"(\d{1,3}(?:[,\u202f\u00a0 ]\d{3})+|\d+)\s+(?:[A-Za-z-]+\s+){0,2}" + _TROOP_WORDS, re.I)
 
 _ASSETS = "assets"
 _OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -211,49 +201,7 @@ def describe(m_or_name: Any) -> MapDescription:
 # --------------------------------------------------------------------------- data helpers
 def _load(name: str, folder: str | Path | None) -> "pd.DataFrame":
     """A table, shared between calls: maps only read it (never change the frame returned)."""
-    return _load_cached(name, None if folder is None else str(folder))
-
-
-@functools.lru_cache(maxsize=32)
-def _load_cached(name: str, folder: str | None) -> "pd.DataFrame":
-    # kzcourse.data caches the validated rows per folder too, so this adds no staleness of its own.
-    from kzcourse import data
-
-    return data.load(name, folder=folder)
-
-
-class _Citer:
-    """Readable citations, resolved once per cite string (loading sources once)."""
-
-    def __init__(self, folder: str | Path | None):
-        self.sources = _load("sources", folder).set_index("source_id")
-        self.cache: dict[str, str] = {}
-
-    def __call__(self, cite: str) -> str:
-        if cite not in self.cache:
-            from kzcourse.data import split_cite
-
-            parts = []
-            for key in split_cite(cite):
-                if re.fullmatch(r"P[1-9][0-9]*", key):
-                    parts.append(f"seed article, paragraph {key}")
-                elif key in self.sources.index:
-                    row = self.sources.loc[key]
-                    date = "" if str(row["date"]) in ("NaT", "None") else f", {row['date']:%Y-%m-%d}"
-                    parts.append(f"{row['publisher']}, “{row['title']}”{date}")
-                else:
-                    parts.append(key)
-            self.cache[cite] = "; ".join(parts)
-        return self.cache[cite]
-
-
-def _event_types() -> list[str]:
-    from kzcourse import data
-
-    for f in data.schema("events")["fields"]:
-        if f["name"] == "event_type":
-            return list(f["constraints"]["enum"])
-    return list(EVENT_TYPE_COLOURS)  # pragma: no cover
+    return data._shared_frame(name, folder)
 
 
 def _day_label(day: _dt.date | "pd.Timestamp") -> str:
@@ -545,76 +493,7 @@ def _mercator_angle(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 # --------------------------------------------------------------------------- Almaty
-def _almaty_state(day: _dt.date | None, event_types: list[str], folder):
-    """The Almaty places, their events in 1-19 January, and those of ``event_types`` up to ``day``."""
-    import pandas as pd
-
-    places = _load("places", folder)
-    events = _load("events", folder)
-    in_city = places.loc[(places["place_id"] == ALMATY) | (places["within"] == ALMATY)]
-    window = events.loc[
-        events["place_id"].isin(in_city["place_id"])
-        & (events["event_date"] >= pd.Timestamp(FIRST_DAY))
-        & (events["event_date"] <= pd.Timestamp(LAST_DAY))
-    ].sort_values(["event_date", "event_id"], kind="stable")
-    chosen = window.loc[window["event_type"].isin(event_types)]
-    if day is not None:
-        chosen = chosen.loc[chosen["event_date"] <= pd.Timestamp(day)]
-    return in_city, window, chosen
-
-
-def _visible_rows(in_city, window, chosen, unfiltered: bool) -> list[tuple]:
-    """(layer, id, name, first_day, lat, lon) per marker, by the rule in :func:`almaty_visible`."""
-    import pandas as pd
-
-    first: dict[str, Any] = {}
-    for pid, date in zip(chosen["place_id"], chosen["event_date"]):
-        first.setdefault(pid, date)
-    dated = set(window["place_id"])
-    rows = []
-    for place in in_city.sort_values(["kind", "place_id"]).itertuples(index=False):
-        if place.place_id == ALMATY:
-            rows.append(("city", place.place_id, place.name, pd.NaT, place.lat, place.lon))
-        elif place.place_id in first:
-            rows.append(("sites", place.place_id, place.name, first[place.place_id], place.lat, place.lon))
-        elif unfiltered and place.place_id not in dated:
-            rows.append(("sites", place.place_id, place.name, pd.NaT, place.lat, place.lon))
-    for e in chosen.itertuples(index=False):
-        rows.append(("events", e.event_id, f"{e.event_type}: {e.sub_event_type}", e.event_date, e.latitude, e.longitude))
-    return rows
-
-
-def almaty_visible(day: Any = None, event_types: Iterable[str] | None = None, *, folder: str | Path | None = None) -> "pd.DataFrame":
-    """Which places and events :func:`almaty_map` shows for ``day`` and ``event_types``.
-
-    The rule: the city is always shown; a site is shown once one of its events
-    (of the chosen types) has happened; a site with no event in 1-19 January is
-    shown only when every event type is chosen (it is context, not an event);
-    an event is shown from its day on.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per marker: ``layer`` ('city', 'sites' or 'events'), ``id``
-        (place_id or event_id), ``name``, ``first_day`` (the day it appears; NaT
-        for always-shown markers), ``lat``, ``lon``.
-
-    Examples
-    --------
-    >>> v = almaty_visible(day=5)
-    >>> list(v.columns)
-    ['layer', 'id', 'name', 'first_day', 'lat', 'lon']
-    """
-    import pandas as pd
-
-    day_ = None if day is None else check_day(day)
-    all_types = _event_types()
-    types = check_choices(event_types, all_types, what="event type")
-    rows = _visible_rows(*_almaty_state(day_, types, folder), unfiltered=set(types) == set(all_types))
-    return pd.DataFrame(rows, columns=["layer", "id", "name", "first_day", "lat", "lon"])
-
-
-def _event_popup(e: Any, cite: _Citer) -> str:
+def _event_popup(e: Any, cite: Callable[[str], str]) -> str:
     approx = {2: " (date known to within a week)", 3: " (date known to within a month)"}.get(int(e.time_precision), "")
     deaths = "" if str(e.fatalities) in ("<NA>", "nan", "None") else f"<br>Deaths reported: {int(e.fatalities)}"
     return (
@@ -624,7 +503,7 @@ def _event_popup(e: Any, cite: _Citer) -> str:
     )
 
 
-def _place_popup(place: Any, events: list, cite: _Citer) -> str:
+def _place_popup(place: Any, events: list, cite: Callable[[str], str]) -> str:
     """What happened at a site and on which days; each event's own popup holds its notes and sources."""
     items = "".join(
         f"<li><b>{_esc(_short_day(e.event_date))}</b>: {_esc(e.event_type)} ({_esc(e.sub_event_type.lower())})</li>"
@@ -730,17 +609,17 @@ def almaty_map(
     if layers is None:  # online, the tiles are the basemap; offline, the country polygons are
         layers = LAYERS if offline else [name for name in LAYERS if name != "countries"]
     chosen_layers = check_choices(layers, LAYERS, what="layer")
-    all_types = _event_types()
+    all_types = queries.all_event_types(folder)
     types = check_choices(event_types, all_types, what="event type")
     unfiltered = set(types) == set(all_types)  # choosing every type is the same as no filter
-    in_city, window, chosen = _almaty_state(day_, types, folder)
-    visible = _visible_rows(in_city, window, chosen, unfiltered)
+    in_city, window, chosen = queries.almaty_state(day_, types, folder)
+    visible = queries.visible_rows(in_city, window, chosen, unfiltered)
     places = {p.place_id: p for p in in_city.itertuples(index=False)}
     events = {e.event_id: e for e in chosen.itertuples(index=False)}
     by_place: dict[str, list] = {}
     for e in events.values():
         by_place.setdefault(e.place_id, []).append(e)
-    cite = _Citer(folder)
+    cite = data.citer(folder)
 
     when = "1-19 January 2022 (use the day slider)" if day_ is None else f"up to {_day_label(day_)}"
     title = f"Almaty, {when}"
@@ -846,7 +725,7 @@ def border_map(offline: bool | None = None, scale: str = "50m", *, folder: str |
     offline = resolve_offline(offline)
     geo.check_scale(scale)
     places = _load("places", folder)
-    cite = _Citer(folder)
+    cite = data.citer(folder)
     lengths = {s: geo.border_length_km(s) for s in geo.SCALES}
     title = "Kazakhstan, its neighbours and the border with Russia"
     m = _new_map(offline=offline, title=title, location=(48.0, 68.0), zoom_start=4)
@@ -929,160 +808,9 @@ def border_map(offline: bool | None = None, scale: str = "50m", *, folder: str |
 
 
 # --------------------------------------------------------------------------- spread and CSTO
-def _city_of(places: "pd.DataFrame") -> dict[str, str]:
-    """place_id -> the city it lies in (itself for cities, capitals and regions)."""
-    return {p: (w if w else p) for p, w in zip(places["place_id"], places["within"])}
-
-
-def protest_spread(*, folder: str | Path | None = None) -> "pd.DataFrame":
-    """The first protest or riot in each city, from ``events.csv``, in date order.
-
-    Events at a site count for the city the site lies in (``places.within``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``place_id``, ``name``, ``first_day`` (Timestamp), ``event_id``,
-        ``event_type``, ``notes``, ``cite``, ``lat``, ``lon``, ``origin`` (True for
-        the cities where protests began: those with the earliest date).
-
-    Examples
-    --------
-    >>> list(protest_spread().columns)[:4]
-    ['place_id', 'name', 'first_day', 'event_id']
-    """
-    import pandas as pd
-
-    places = _load("places", folder)
-    events = _load("events", folder)
-    city = _city_of(places)
-    ev = events.loc[events["event_type"].isin(SPREAD_EVENT_TYPES)].copy()
-    ev = ev.loc[(ev["event_date"] >= pd.Timestamp(FIRST_DAY)) & (ev["event_date"] <= pd.Timestamp(LAST_DAY))]
-    ev["city"] = [city[p] for p in ev["place_id"]]
-    ev = ev.sort_values(["event_date", "event_id"], kind="stable").drop_duplicates("city")
-    by_id = places.set_index("place_id")
-    out = pd.DataFrame(
-        {
-            "place_id": ev["city"].tolist(),
-            "name": [by_id.loc[c, "name"] for c in ev["city"]],
-            "first_day": ev["event_date"].tolist(),
-            "event_id": ev["event_id"].tolist(),
-            "event_type": ev["event_type"].tolist(),
-            "notes": ev["notes"].tolist(),
-            "cite": ev["cite"].tolist(),
-            "lat": [float(by_id.loc[c, "lat"]) for c in ev["city"]],
-            "lon": [float(by_id.loc[c, "lon"]) for c in ev["city"]],
-        }
-    )
-    out["first_day"] = pd.to_datetime(out["first_day"])
-    out["origin"] = out["first_day"] == out["first_day"].min() if len(out) else pd.Series(dtype=bool)
-    return out
-
-
-def troop_number(text: str) -> int | None:
-    """The first troop count written in ``text`` (e.g. ``'about 3,000 paratroopers'``), else None.
-
-    >>> troop_number("Russia sent about 3,000 paratroopers.")
-    3000
-    >>> troop_number("Armenia sent 70 peacekeepers on 7 January.")
-    70
-    >>> troop_number("Troops arrived on 6 January.") is None
-    True
-    """
-    match = _TROOPS_RE.search(text or "")
-    if not match:
-        return None
-    return int(re.sub(r"\D", "", match.group(1)))
-
-
-def contingents(*, folder: str | Path | None = None) -> "pd.DataFrame":
-    """The foreign contingents sent to Kazakhstan, as the dataset records them.
-
-    A contingent is a ``sent-troops-to`` tie in ``relations.csv`` whose source is
-    a state (``actors.kind == 'state'``). Its size is the first troop count (see
-    :func:`troop_number`) written in the tie's ``notes``; failing that, in the
-    notes of the earliest event of 1-19 January whose ``actor1`` is that state
-    and whose place lies in that state (an announcement made at home; an event
-    in Kazakhstan may give the size of the whole force instead).
-    ``basis`` is the note the number was read from and ``basis_cite`` its
-    citations. Nothing is typed in here: an empty dataset gives an empty table.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``actor_id``, ``country`` (ISO alpha-3), ``name``, ``troops``
-        (nullable Int64; missing when no note gives a number), ``basis``,
-        ``basis_cite``, ``basis_id`` (relation_id or event_id), ``notes`` and
-        ``cite`` (of the tie), ``valid_from``; largest contingent first.
-
-    Examples
-    --------
-    >>> list(contingents().columns)[:4]
-    ['actor_id', 'country', 'name', 'troops']
-    """
-    import pandas as pd
-
-    actors = _load("actors", folder).set_index("actor_id")
-    relations = _load("relations", folder)
-    events = _load("events", folder)
-    events = events.loc[(events["event_date"] >= pd.Timestamp(FIRST_DAY)) & (events["event_date"] <= pd.Timestamp(LAST_DAY))]
-    events = events.sort_values(["event_date", "event_id"], kind="stable")
-    places = _load("places", folder)
-    country = dict(zip(places["place_id"], places["country"]))
-    sent = relations.loc[relations["relation"] == "sent-troops-to"]
-    rows = []
-    for r in sent.itertuples():
-        actor = actors.loc[r.source]
-        if actor["kind"] != "state":
-            continue
-        troops, basis, basis_cite, basis_id = troop_number(r.notes), r.notes, r.cite, r.relation_id
-        if troops is None:
-            # Only announcements made at home (an event placed in the sending country): an event in
-            # Kazakhstan may give the size of the whole force, which is not this country's number.
-            home = events.loc[(events["actor1"] == r.source) & events["place_id"].map(country.get).eq(actor["country"])]
-            for e in home.itertuples():
-                if troop_number(e.notes) is not None:
-                    troops, basis, basis_cite, basis_id = troop_number(e.notes), e.notes, e.cite, e.event_id
-                    break
-        rows.append(
-            {
-                "actor_id": r.source,
-                "country": actor["country"],
-                "name": actor["name"],
-                "troops": troops,
-                "basis": basis if troops is not None else "",
-                "basis_cite": basis_cite if troops is not None else "",
-                "basis_id": basis_id if troops is not None else "",
-                "notes": r.notes,
-                "cite": r.cite,
-                "valid_from": r.valid_from,
-            }
-        )
-    columns = ["actor_id", "country", "name", "troops", "basis", "basis_cite", "basis_id", "notes", "cite", "valid_from"]
-    out = pd.DataFrame(rows, columns=columns)
-    out["troops"] = pd.array(out["troops"].tolist(), dtype="Int64")
-    return out.sort_values(["troops", "country"], ascending=[False, True], na_position="last").reset_index(drop=True)
-
-
-def alliance_force(*, folder: str | Path | None = None) -> "pd.DataFrame":
-    """The ``sent-troops-to`` ties of alliances (e.g. the CSTO as a whole), with the size their notes give.
-
-    >>> list(alliance_force().columns)
-    ['actor_id', 'name', 'troops', 'notes', 'cite']
-    """
-    import pandas as pd
-
-    actors = _load("actors", folder).set_index("actor_id")
-    relations = _load("relations", folder)
-    sent = relations.loc[relations["relation"] == "sent-troops-to"]
-    rows = [
-        {"actor_id": r.source, "name": actors.loc[r.source, "name"], "troops": troop_number(r.notes), "notes": r.notes, "cite": r.cite}
-        for r in sent.itertuples()
-        if actors.loc[r.source, "kind"] == "alliance"
-    ]
-    out = pd.DataFrame(rows, columns=["actor_id", "name", "troops", "notes", "cite"])
-    out["troops"] = pd.array(out["troops"].tolist(), dtype="Int64")
-    return out
+def _figure_text(t: Any) -> str:
+    """'2,030 troops: official, given by ... on 13 January 2022' for a row of queries.contingents()."""
+    return f"{int(t.troops):,} troops: {t.kind}, given by {t.given_by} on {_day_label(t.as_of)}"
 
 
 #: Colours for the day protests reached a city: first day, the day after, later (with different shapes too).
@@ -1097,9 +825,9 @@ def spread_map(offline: bool | None = None, *, folder: str | Path | None = None)
     """Where the protests began and spread, and the CSTO contingents sent to Kazakhstan.
 
     Cities are marked with the day of their first protest or riot in
-    ``events.csv`` (:func:`protest_spread`). Countries that sent troops
-    (``relations.csv``, :func:`contingents`) are shaded and joined to
-    Kazakhstan by an arrow whose tooltip gives the announced number and its source.
+    ``events.csv`` (:func:`kzcourse.queries.protest_spread`). Countries that sent troops
+    (``relations.csv``, :func:`kzcourse.queries.contingents`) are shaded and joined to
+    Kazakhstan by an arrow whose tooltip gives the number the ``figures`` table stands by, and its source.
 
     Parameters
     ----------
@@ -1124,9 +852,9 @@ def spread_map(offline: bool | None = None, *, folder: str | Path | None = None)
 
     offline = resolve_offline(offline)
     places = _load("places", folder)
-    spread = protest_spread(folder=folder)
-    troops = contingents(folder=folder)
-    cite = _Citer(folder)
+    spread = queries.protest_spread(folder=folder)
+    troops = queries.contingents(folder=folder)
+    cite = data.citer(folder)
     title = "How the protests spread, and the CSTO contingents"
     m = _new_map(offline=offline, title=title, location=(47.0, 60.0), zoom_start=3)
     shade = {code: OKABE_ITO["orange"] for code in troops["country"]}
@@ -1176,14 +904,14 @@ def spread_map(offline: bool | None = None, *, folder: str | Path | None = None)
         if pd.isna(t.troops):
             tip = f"{t.name}: sent troops; the dataset gives no number (source: {cite(t.cite)})"
         else:
-            tip = f"{t.name}: {int(t.troops):,} troops (source: {cite(t.basis_cite)})"
+            tip = f"{t.name}: {int(t.troops):,} troops (source: {cite(t.figure_cite)})"
         popup = (
             f'<div class="kz-popup"><h4>{_esc(t.name)} → Kazakhstan</h4><p>{_esc(t.notes)}</p>'
             f'<div class="kz-cite">Source: {_esc(cite(t.cite))}</div>'
             + (
                 ""
-                if pd.isna(t.troops) or t.basis == t.notes
-                else f'<p>Size: {_esc(t.basis)}</p><div class="kz-cite">Source: {_esc(cite(t.basis_cite))}</div>'
+                if pd.isna(t.troops)
+                else f'<p>Size: {_esc(_figure_text(t))}</p><div class="kz-cite">Source: {_esc(cite(t.figure_cite))}</div>'
             )
             + "</div>"
         )
@@ -1200,8 +928,8 @@ def spread_map(offline: bool | None = None, *, folder: str | Path | None = None)
                 "where": t.name,
                 "day": "" if pd.isna(t.valid_from) else pd.Timestamp(t.valid_from).date().isoformat(),
                 "number": t.troops,
-                "detail": t.basis or t.notes,
-                "source": cite(t.basis_cite or t.cite),
+                "detail": t.notes if pd.isna(t.troops) else _figure_text(t),
+                "source": cite(t.figure_cite or t.cite),
             }
         )
         if pd.isna(t.troops):
@@ -1239,11 +967,12 @@ def spread_map(offline: bool | None = None, *, folder: str | Path | None = None)
             else "the dataset records no troops sent (relations.csv has no 'sent-troops-to' tie from a state)."
         )
     )
-    for a in alliance_force(folder=folder).itertuples():
-        rows.append({"what": "whole force", "where": a.name, "day": "", "number": a.troops, "detail": a.notes, "source": cite(a.cite)})
-        if not pd.isna(a.troops):
-            caption += f" The dataset puts the {a.name}'s whole force at {int(a.troops):,} troops ({a.notes})"
-            caption += "" if caption.endswith(".") else "."
+    for a in queries.alliance_force(folder=folder).itertuples():
+        known = not pd.isna(a.troops)
+        rows.append({"what": "whole force", "where": a.name, "day": "", "number": a.troops,
+                     "detail": _figure_text(a) if known else a.notes, "source": cite(a.figure_cite or a.cite)})
+        if known:
+            caption += f" The dataset puts the {a.name}'s whole force at {int(a.troops):,} troops ({_figure_text(a)})."
     if not len(troops):
         notes.append("No CSTO contingents in relations.csv: the arrows are missing until the dataset records them.")
     m.add_child(_legend("Spread of the protests; CSTO", entries, _NE_ATTRIBUTION, caption))

@@ -149,23 +149,6 @@ def _date_or_none(value: Any) -> _dt.date | None:
     return value.date() if hasattr(value, "date") else value
 
 
-def _citation_labeller(folder: str | Path | None):
-    """Return a function turning a cite field into readable text, using the sources of ``folder``."""
-    sources = data.load("sources", folder)
-    cache: dict[str, str] = {}
-    for key, publisher, title, date in zip(sources["source_id"], sources["publisher"], sources["title"],
-                                           sources["date"]):
-        date = _date_or_none(date)
-        cache[key] = f"{publisher}, “{title}”" + (f", {date:%Y-%m-%d}" if date else "")
-
-    def label(key: str) -> str:
-        if key not in cache:  # a paragraph id (the loader has checked every key is one or the other)
-            cache[key] = f"seed article, paragraph {key}"
-        return cache[key]
-
-    return lambda cite: "; ".join(label(k) for k in data.split_cite(cite))
-
-
 def relations_in_phase(
     phase: str, relations: str | Iterable[str] | None = None, *, folder: str | Path | None = None
 ) -> "pd.DataFrame":
@@ -279,7 +262,7 @@ def _build_actor_graph(phase: str, kinds: list[str], folder: str | Path | None) 
     import networkx as nx
 
     rows = relations_in_phase(phase, kinds, folder=folder)
-    readable = _citation_labeller(folder)
+    readable = data.citer(folder)
     g = nx.MultiDiGraph(phase=phase)
     order: list[tuple[str, str, str]] = []
     for a in data.load("actors", folder).itertuples(index=False):

@@ -12,7 +12,7 @@ import folium
 import pandas as pd
 import pytest
 
-from kzcourse import data, geo, maps
+from kzcourse import data, geo, maps, queries
 from kzcourse.errors import ChoiceError, InputTypeError
 from tests.browser.helpers import count, open_html
 from tests.browser.maps_expect import (
@@ -160,61 +160,42 @@ def test_border_map_warns_about_missing_places(tmp_path):
 
 # --------------------------------------------------------------------------- spread
 def test_spread_cities_and_dates_come_from_events(folder):
-    """One marker (plus its date label) per city, at the day of its first protest or riot."""
+    """One marker (plus its date label) per city of queries.protest_spread, one arrow per contingent."""
     expected = spread_expected(folder)
-    spread = maps.protest_spread(folder=folder)
+    spread = queries.protest_spread(folder=folder)
     assert dict(zip(spread["place_id"], spread["first_day"])) == expected["cities"]
     m = maps.spread_map(folder=folder)
     assert n_markers(render(m)) == 2 * len(expected["cities"]) + len(expected["contingents"])
 
 
-def test_spread_origin_is_the_earliest_day(fixture):
-    spread = maps.protest_spread(folder=fixture)
-    assert set(spread.loc[spread["origin"], "place_id"]) == {"zhanaozen", "aktau"}
-    assert spread.loc[spread["place_id"] == "zhanaozen", "event_id"].item() == "KAZ002"  # the site counts for its city
-
-
-def _expected_troops(folder):
-    """Per sending state: the number in the tie's notes, else in a home event's notes (an event placed
-    in that state), else None — restated from the contingents() docstring."""
-    places = data.load("places", folder=folder).set_index("place_id")
-    events = data.load("events", folder=folder).sort_values(["event_date", "event_id"])
-    out = {}
-    for r in spread_expected(folder)["contingents"]:
-        number = maps.troop_number(r.notes)
-        if number is None:
-            actors = data.load("actors", folder=folder).set_index("actor_id")
-            home = events.loc[(events["actor1"] == r.source) & events["event_date"].between("2022-01-01", "2022-01-19")]
-            home = home.loc[[places.loc[p, "country"] == actors.loc[r.source, "country"] for p in home["place_id"]]]
-            number = next((maps.troop_number(n) for n in home["notes"] if maps.troop_number(n) is not None), None)
-        out[r.source] = number
-    return out
-
-
-def test_troop_numbers_come_from_the_dataset_with_sources(folder):
-    """Are the numbers read from the dataset's notes (never typed in) and shown with their source?"""
-    expected = _expected_troops(folder)
-    table = maps.contingents(folder=folder).set_index("actor_id")
-    assert {a: (None if pd.isna(n) else int(n)) for a, n in table["troops"].items()} == expected
+def test_spread_map_shows_the_troop_numbers_queries_give_with_sources(folder):
+    """Does each arrow's tooltip give the number queries.contingents() stands by (from figures), and its source?"""
+    table = queries.contingents(folder=folder)
     html = render(maps.spread_map(folder=folder))
-    for actor, number in expected.items():
-        name = table.loc[actor, "name"]
-        shown = f"{name}: {number:,} troops (source: " if number is not None else f"{name}: sent troops; the dataset gives no number"
+    cite = data.citer(folder)
+    for t in table.itertuples():
+        if pd.isna(t.troops):
+            shown = f"{t.name}: sent troops; the dataset gives no number"
+        else:
+            shown = f"{t.name}: {int(t.troops):,} troops (source: {cite(t.figure_cite)})"
         assert html.count(json.dumps(shown)[1:-1]) >= 1, shown
 
 
-def test_a_home_announcement_counts_but_a_force_total_does_not(fixture):
-    table = maps.contingents(folder=fixture).set_index("actor_id")
-    assert table.loc["tajikistan", "troops"] == 30 and table.loc["tajikistan", "basis_id"] == "KAZ013"
-    assert pd.isna(table.loc["belarus", "troops"])  # KAZ012 is in Almaty and gives the whole force
-    assert "csto" not in table.index  # alliances are not home countries
-    assert maps.alliance_force(folder=fixture).set_index("actor_id").loc["csto", "troops"] == 2000
+def test_spread_table_gives_each_figure_its_kind_and_who_gave_it(fixture):
+    """The map's text alternative says whether a number was announced or counted, and by whom."""
+    table = maps.describe(maps.spread_map(folder=fixture)).table.set_index("where")
+    assert table.loc["Kyrgyzstan", "number"] == 1500
+    assert table.loc["Kyrgyzstan", "detail"].startswith("1,500 troops: announced, given by Fixture parliament on 7 January 2022")
+    assert table.loc["Collective Security Treaty Organization", "number"] == 2000
+    assert pd.isna(table.loc["Belarus", "number"])
 
 
 def test_spread_map_without_contingents_says_so(tmp_path):
     folder = fixture_folder(tmp_path)
     lines = (folder / "relations.csv").read_text().splitlines()
     (folder / "relations.csv").write_text("\n".join(l for l in lines if "sent-troops-to" not in l) + "\n")
+    figures = (folder / "figures.csv").read_text().splitlines()
+    (folder / "figures.csv").write_text(figures[0] + "\n")  # the troop figures named those ties
     d = maps.describe(maps.spread_map(folder=folder))
     assert "records no troops sent" in d.caption and d.notes
 
