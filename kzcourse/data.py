@@ -483,7 +483,7 @@ def load(name: str, folder: str | Path | None = None) -> "pd.DataFrame":
     >>> load("event")
     Traceback (most recent call last):
     ...
-    kzcourse.errors.ChoiceError: Unknown table name 'event' (str). Did you mean 'events'? Valid choices: 'actors', 'claims', 'events', 'places', 'relations', 'sources'. Use kzcourse.data.TABLES to list them.
+    kzcourse.errors.ChoiceError: Unknown table name 'event' (str). Did you mean 'events'? Valid choices: 'actors', 'claims', 'events', 'figures', 'places', 'relations', 'sources'. Use kzcourse.data.TABLES to list them.
     """
     return _shared_frame(name, folder).copy(deep=True)
 
