@@ -272,7 +272,8 @@ def _plain(value):
     if isinstance(value, str):
         return ["str", value]
     if isinstance(value, dict):
-        value = list(value.values())
+        pairs = [[_plain(k), _plain(v)] for k, v in value.items()]
+        return ["map", [p for p in pairs if p[0] is not None and p[1] is not None]]
     if isinstance(value, (list, tuple, set, frozenset)):
         items = [_plain(v) for v in value]
         return ["seq", [i for i in items if i is not None]]
@@ -326,12 +327,33 @@ def _forms(value, in_collection: bool = False) -> list[re.Pattern]:
     return []
 
 
+def _near(text: str, key_forms: list[re.Pattern], value_forms: list[re.Pattern], window: int = 40) -> bool:
+    """Whether some form of the key stands within ``window`` characters of some form of the value."""
+    for kf in key_forms:
+        for m in kf.finditer(text):
+            around = text[max(0, m.start() - window):m.end() + window]
+            if any(vf.search(around) for vf in value_forms):
+                return True
+    return False
+
+
 def _leaks(values: dict, texts: dict[str, str]) -> list[str]:
     """Each ``name: where`` whose value (a scalar, or every item of a collection) stands in one text."""
     found = []
     normalised = {where: _normalise(t) for where, t in texts.items()}
     for name, value in values.items():
         if value is None:
+            continue
+        if value[0] == "map":
+            # A mapping leaks when every key stands next to its value (options listed in a prompt do not).
+            pairs = [(_forms(k, in_collection=True), _forms(v, in_collection=True)) for k, v in value[1]
+                     if k[0] not in ("seq", "map") and v[0] not in ("seq", "map")]
+            pairs = [(kf, vf) for kf, vf in pairs if kf and vf]
+            if len(pairs) < 2 and not (pairs and len(value[1]) == 1):
+                continue
+            for where, text in normalised.items():
+                if all(_near(text, kf, vf) for kf, vf in pairs):
+                    found.append(f"{name} (all {len(pairs)} key-value pairs) in {where}")
             continue
         if value[0] == "seq":
             items = {json.dumps(item) for item in value[1] if item[0] != "seq"}
@@ -389,10 +411,12 @@ def test_leak_finder_finds_what_it_should():
     """The finder itself: numbers with separators, rounded floats, dates in both orders, ids, whole lists."""
     values = {"km": ["float", 4730.24], "day": ["date", "2022-01-06"], "claim": ["str", "C23"],
               "few": ["int", 3], "ids": ["seq", [["str", "KAZ040"], ["str", "KAZ048"]]], "b": ["float", 0.7912],
-              "cut": ["seq", [["str", "nazarbayev"], ["str", "masimov"]]], "who": ["str", "masimov"]}
+              "cut": ["seq", [["str", "nazarbayev"], ["str", "masimov"]]], "who": ["str", "masimov"],
+              "verdicts": ["map", [[["str", "C13"], ["str", "contradicted"]], [["str", "C28"], ["str", "corroborated"]]]]}
     texts = {"a": "The border is about 4,730 km long.", "b": "He was detained on January 6.",
              "c": "See claim c23.", "d": "Three (3) events.", "e": "Rows KAZ040 and KAZ048.",
-             "f": "Row KAZ040 only; 14730 km; 0.79.", "g": "Ties cut (Nazarbayev, Masimov)."}
+             "f": "Row KAZ040 only; 14730 km; 0.79.", "g": "Ties cut (Nazarbayev, Masimov).",
+             "h": "Give each claim (C13, C28 and the others printed above) one of the five verdicts: corroborated, contradicted.", "i": "C13 is contradicted; C28 corroborated."}
     found = _leaks(values, texts)
     assert any(f.startswith("km ") and " in a:" in f for f in found)
     assert any(f.startswith("day ") and " in b:" in f for f in found)
@@ -404,6 +428,8 @@ def test_leak_finder_finds_what_it_should():
     assert any(f.startswith("b ") and " in f:" in f for f in found)
     assert any(f.startswith("cut ") and f.endswith(" in g") for f in found)
     assert not any(f.startswith("who ") for f in found)
+    assert any(f.startswith("verdicts ") and f.endswith(" in i") for f in found)
+    assert not any(f.startswith("verdicts ") and f.endswith(" in h") for f in found)
 
 
 @pytest.mark.slow
