@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
-import functools
+import hashlib
 import json
 import re
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field as _field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,9 +57,13 @@ def data_dir() -> Path:
 
 
 # --------------------------------------------------------------------------- article
-@functools.lru_cache(maxsize=4)
-def _paragraph_texts(folder: str) -> tuple[str, ...]:
-    path = Path(folder) / ARTICLE_FILE
+def _paragraph_texts(folder: str | Path | None) -> tuple[str, ...]:
+    """The article's non-empty lines, as the folder's :class:`Dataset` holds them."""
+    return dataset(folder)._base().texts
+
+
+def _read_paragraphs(folder: Path) -> tuple[str, ...]:
+    path = folder / ARTICLE_FILE
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -90,7 +96,7 @@ def paragraphs(folder: str | Path | None = None) -> "pd.DataFrame":
     """
     import pandas as pd
 
-    texts = _paragraph_texts(str(folder or data_dir()))
+    texts = _paragraph_texts(folder)
     return pd.DataFrame(
         {
             "paragraph_id": [f"P{i}" for i in range(1, len(texts) + 1)],
@@ -106,7 +112,7 @@ def paragraph_ids(folder: str | Path | None = None) -> list[str]:
     >>> paragraph_ids()[:3]
     ['P1', 'P2', 'P3']
     """
-    n = len(_paragraph_texts(str(folder or data_dir())))
+    n = len(_paragraph_texts(folder))
     return [f"P{i}" for i in range(1, n + 1)]
 
 
@@ -125,7 +131,7 @@ def paragraph(paragraph_id: str) -> str:
     >>> paragraph(24) == paragraph("P24")
     True
     """
-    texts = _paragraph_texts(str(data_dir()))
+    texts = _paragraph_texts(None)
     if isinstance(paragraph_id, int) and not isinstance(paragraph_id, bool):
         paragraph_id = f"P{paragraph_id}"
     check_choice(paragraph_id, [f"P{i}" for i in range(1, len(texts) + 1)], what="paragraph id")
@@ -211,9 +217,13 @@ def citer(folder: str | Path | None = None) -> Callable[[str], str]:
 
 
 # --------------------------------------------------------------------------- tables
-@functools.lru_cache(maxsize=4)
-def _package(folder: str) -> dict[str, Any]:
-    path = Path(folder) / "datapackage.json"
+def _package(folder: str | Path | None) -> dict[str, Any]:
+    """The folder's parsed ``datapackage.json``, as its :class:`Dataset` holds it."""
+    return dataset(folder)._base().package
+
+
+def _read_package(folder: Path) -> dict[str, Any]:
+    path = folder / "datapackage.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -229,7 +239,7 @@ def schema(name: str, folder: str | Path | None = None) -> dict[str, Any]:
     ['claim_id', 'paragraph', 'quote']
     """
     check_choice(name, TABLES, what="table name", hint="Use kzcourse.data.TABLES to list them.")
-    for res in _package(str(folder or data_dir()))["resources"]:
+    for res in _package(folder)["resources"]:
         if res["name"] == name:
             return res["schema"]
     raise DataError(f"datapackage.json has no resource named {name!r}; expected one for each of {TABLES}.")
@@ -340,10 +350,9 @@ def _read_table(folder: Path, resource: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _check_integrity(folder: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
+def _check_integrity(package: dict[str, Any], texts: tuple[str, ...], tables: dict[str, list[dict[str, Any]]]) -> None:
     """Check foreign keys and that every citation resolves."""
-    package = _package(str(folder))
-    para_ids = set(paragraph_ids(folder))
+    para_ids = {f"P{i}" for i in range(1, len(texts) + 1)}
     source_ids = {r["source_id"] for r in tables["sources"]}
     for res in package["resources"]:
         file, rows = res["path"], tables[res["name"]]
@@ -375,7 +384,7 @@ def _check_integrity(folder: Path, tables: dict[str, list[dict[str, Any]]]) -> N
                             "Add the source to sources.csv or correct the id."
                         )
     _check_figures(tables)
-    texts = dict(zip(paragraph_ids(folder), _paragraph_texts(str(folder))))
+    texts = {f"P{i}": text for i, text in enumerate(texts, start=1)}
     for row in tables["claims"]:
         if row["quote"] not in texts.get(row["paragraph"], ""):
             raise DataError(
@@ -418,25 +427,206 @@ def _check_figures(tables: dict[str, list[dict[str, Any]]]) -> None:
             )
 
 
-@functools.lru_cache(maxsize=4)
-def _load_all(folder: str) -> dict[str, list[dict[str, Any]]]:
-    path = Path(folder)
-    package = _package(folder)
+def _read_all(folder: Path, package: dict[str, Any], texts: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
+    """Read and validate every table of ``folder``."""
     names = [r["name"] for r in package["resources"]]
     if sorted(names) != sorted(TABLES):
         raise DataError(f"datapackage.json describes the tables {names}; expected exactly {list(TABLES)}.")
-    tables = {res["name"]: _read_table(path, res) for res in package["resources"]}
-    _check_integrity(path, tables)
+    tables = {res["name"]: _read_table(folder, res) for res in package["resources"]}
+    _check_integrity(package, texts, tables)
     return tables
 
 
-def _tables(folder: str | Path | None = None) -> dict[str, list[dict[str, Any]]]:
-    """The validated rows of every table of ``folder``: the same object for as long as they are cached.
+# --------------------------------------------------------------------------- one Dataset per folder
+@dataclass
+class _State:
+    """What one reading of a folder gave: the files' stamps, the schema, the article and what is built from them."""
 
-    Modules that keep something built from the data (``kzcourse.network``'s graphs) compare
-    this object's identity to know when to build it again.
+    stamp: tuple
+    package: dict[str, Any]
+    texts: tuple[str, ...]
+    tables: dict[str, list[dict[str, Any]]] | None = None
+    derived: dict[Any, Any] = _field(default_factory=dict)
+    #: Files modified less than :data:`_RACY_NS` before they were read, with their content's digest:
+    #: an edit made in the same clock tick would not change their modification time.
+    racy: dict[Path, str] = _field(default_factory=dict)
+
+
+#: A file modified this recently (ns) when read is also compared by content until its time has passed.
+_RACY_NS = 2_000_000_000
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha1(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+class Dataset:
+    """The data of one folder: its schema, the article, the validated tables and what is built from them.
+
+    There is one Dataset per folder (:func:`dataset`); :func:`load`, :func:`validate`,
+    :func:`kzcourse.network.actor_graph`, :func:`kzcourse.network.centrality_table` and
+    :mod:`kzcourse.queries` are served by it. Everything is built once and kept; every call
+    first compares the modification time and size of the folder's files (``datapackage.json``,
+    the article and each table's CSV) with those of the last reading, and reads the folder
+    again when one changed, so an edit made while a kernel runs shows up at the next call.
+    :meth:`reload` reads again unconditionally. What callers get are copies.
+
+    Examples
+    --------
+    >>> ds = dataset()
+    >>> ds is dataset(data_dir())
+    True
+    >>> ds.load("claims").loc[0, "claim_id"]
+    'C01'
+    >>> ds.reload().validate()["figures"] > 0
+    True
     """
-    return _load_all(str(folder or data_dir()))
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        #: How many times the folder has been read (1 after the first use; +1 per reload or detected edit).
+        self.readings = 0
+        self._state: _State | None = None
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"Dataset({str(self.folder)!r}, readings={self.readings})"
+
+    def _paths(self, package: dict[str, Any] | None) -> list[Path]:
+        names = ["datapackage.json", ARTICLE_FILE] + [r.get("path", "") for r in (package or {}).get("resources", [])]
+        return [self.folder / n for n in names]
+
+    @staticmethod
+    def _stamp(paths: list[Path]) -> tuple:
+        out = []
+        for path in paths:
+            try:
+                st = path.stat()
+            except OSError:
+                out.append((path.name, None))
+            else:
+                out.append((path.name, st.st_mtime_ns, st.st_size))
+        return tuple(out)
+
+    def _unchanged(self, state: _State) -> bool:
+        """Whether the folder's files are as ``state`` read them (modification time and size; content when racy)."""
+        if self._stamp(self._paths(state.package)) != state.stamp:
+            return False
+        now = time.time_ns()
+        for path, digest in list(state.racy.items()):
+            if _digest(path) != digest:
+                return False
+            if now - path.stat().st_mtime_ns > _RACY_NS:
+                del state.racy[path]  # from now on an edit gets a later modification time
+        return True
+
+    def _base(self) -> _State:
+        """The current reading of the schema and the article (read again when a file changed)."""
+        with self._lock:
+            state = self._state
+            if state is not None and self._unchanged(state):
+                return state
+            self._state = None
+            package = _read_package(self.folder)
+            paths = self._paths(package)
+            stamp = self._stamp(paths)  # before reading, so an edit made meanwhile is seen next time
+            now = time.time_ns()
+            racy = {p: _digest(p) for p, st in zip(paths, stamp) if st[1] is not None and now - st[1] < _RACY_NS}
+            self._state = _State(stamp, package, _read_paragraphs(self.folder), racy=racy)
+            self.readings += 1
+            return self._state
+
+    def _current(self) -> _State:
+        """The current reading, with every table read and validated."""
+        with self._lock:
+            state = self._base()
+            if state.tables is None:
+                state.tables = _read_all(self.folder, state.package, state.texts)
+            return state
+
+    def rows(self) -> dict[str, list[dict[str, Any]]]:
+        """The validated rows of every table (shared: do not change them)."""
+        return self._current().tables
+
+    def derived(self, key: Any, build: Callable[[], Any]) -> Any:
+        """What ``build()`` makes from the current tables, built once per reading and kept under ``key``.
+
+        Shared: the caller hands out copies of it.
+        """
+        state = self._current()
+        with self._lock:
+            if key not in state.derived:
+                state.derived[key] = build()
+            return state.derived[key]
+
+    def frame(self, name: str) -> "pd.DataFrame":
+        """The shared DataFrame of one table (read-only; :meth:`load` copies it)."""
+        check_choice(name, TABLES, what="table name", hint="Use kzcourse.data.TABLES to list them.")
+        state = self._current()
+        fields = next(r["schema"]["fields"] for r in state.package["resources"] if r["name"] == name)
+        return self.derived(("frame", name), lambda: _frame(state.tables[name], fields))
+
+    def load(self, name: str) -> "pd.DataFrame":
+        """A copy of one table as a DataFrame (see :func:`load`)."""
+        return self.frame(name).copy(deep=True)
+
+    def validate(self) -> dict[str, int]:
+        """Row count of each table, after validating all of them (see :func:`validate`)."""
+        tables = self.rows()
+        return {name: len(tables[name]) for name in TABLES}
+
+    def reload(self) -> "Dataset":
+        """Forget everything read or built and read the folder again now; returns the Dataset.
+
+        Raises
+        ------
+        kzcourse.errors.DataError
+            When the edited data no longer validates (nothing stale is kept: the next call reads again).
+        """
+        with self._lock:
+            self._state = None
+            self._current()
+        return self
+
+
+_DATASETS: dict[Path, Dataset] = {}
+_DATASETS_LOCK = threading.Lock()
+
+
+def dataset(folder: str | Path | None = None) -> Dataset:
+    """The :class:`Dataset` of ``folder`` (by default the data shipped with kzcourse): one per folder.
+
+    Nothing is read until it is first used.
+
+    >>> dataset().folder == data_dir()
+    True
+    """
+    path = Path(folder) if folder else data_dir()
+    key = path.resolve()
+    with _DATASETS_LOCK:
+        if key not in _DATASETS:
+            _DATASETS[key] = Dataset(path)
+        return _DATASETS[key]
+
+
+def reload(folder: str | Path | None = None) -> Dataset:
+    """Read ``folder``'s data again now, dropping everything built from the old files.
+
+    Edits are noticed without this (see :class:`Dataset`); call it to be sure, for instance
+    after restoring a file with the same size and modification time.
+
+    >>> reload().readings >= 1
+    True
+    """
+    return dataset(folder).reload()
+
+
+def _tables(folder: str | Path | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The validated rows of every table of ``folder`` (shared; see :meth:`Dataset.rows`)."""
+    return dataset(folder).rows()
 
 
 def validate(folder: str | Path | None = None) -> dict[str, int]:
@@ -453,8 +643,7 @@ def validate(folder: str | Path | None = None) -> dict[str, int]:
     >>> sorted(counts) == sorted(TABLES)
     True
     """
-    tables = _load_all(str(folder or data_dir()))
-    return {name: len(tables[name]) for name in TABLES}
+    return dataset(folder).validate()
 
 
 def load(name: str, folder: str | Path | None = None) -> "pd.DataFrame":
@@ -485,7 +674,7 @@ def load(name: str, folder: str | Path | None = None) -> "pd.DataFrame":
     ...
     kzcourse.errors.ChoiceError: Unknown table name 'event' (str). Did you mean 'events'? Valid choices: 'actors', 'claims', 'events', 'figures', 'places', 'relations', 'sources'. Use kzcourse.data.TABLES to list them.
     """
-    return _shared_frame(name, folder).copy(deep=True)
+    return dataset(folder).load(name)
 
 
 def _shared_frame(name: str, folder: str | Path | None = None) -> "pd.DataFrame":
@@ -494,30 +683,7 @@ def _shared_frame(name: str, folder: str | Path | None = None) -> "pd.DataFrame"
     :func:`load` hands out deep copies of it; :mod:`kzcourse.queries` reads it without copying
     and builds new frames, never changing it.
     """
-    check_choice(name, TABLES, what="table name", hint="Use kzcourse.data.TABLES to list them.")
-    folder = str(folder or data_dir())
-    rows = _load_all(folder)[name]
-    return _built_from(_FRAMES, (name, folder), rows, lambda: _frame(rows, schema(name, folder)["fields"]),
-                       limit=4 * len(TABLES))
-
-
-def _built_from(store: dict, key: Any, source: object, build: Callable[[], Any], *, limit: int) -> Any:
-    """What ``build()`` made from ``source``, kept in ``store`` under ``key``.
-
-    Built again when ``source`` is another object than last time (the validated rows were
-    read again); the store is emptied when it holds ``limit`` entries. Callers hand out copies.
-    """
-    built = store.get(key)
-    if built is None or built[0] is not source:
-        if len(store) >= limit:
-            store.clear()
-        built = store[key] = (source, build())
-    return built[1]
-
-
-#: The DataFrame built from each table's validated rows, per (table, folder), beside those rows.
-#: :func:`load` hands out deep copies, so no caller ever sees another's changes.
-_FRAMES: dict[tuple[str, str], tuple[list[dict[str, Any]], "pd.DataFrame"]] = {}
+    return dataset(folder).frame(name)
 
 
 def _frame(rows: list[dict[str, Any]], fields: list[dict[str, Any]]) -> "pd.DataFrame":

@@ -231,16 +231,9 @@ def actor_graph(
     """
     check_phase(phase)
     kinds = check_choices(relations, relation_types(folder), what="relation type")
-    tables = data._tables(folder)
-    key = (phase, tuple(sorted(kinds)), str(folder or data.data_dir()))
-    return _copy_graph(data._built_from(_GRAPHS, key, tables, lambda: _build_actor_graph(phase, kinds, folder),
-                                        limit=64))
-
-
-#: The graphs :func:`actor_graph` built, per (phase, relation types, folder), beside the validated
-#: tables they come from (:func:`kzcourse.data._tables`). Callers get copies (:func:`_copy_graph`),
-#: so changing one never changes another or the next call's graph.
-_GRAPHS: dict[tuple[str, tuple[str, ...], str], tuple[Any, "nx.MultiDiGraph"]] = {}
+    built = data.dataset(folder).derived(("actor_graph", phase, tuple(sorted(kinds))),
+                                         lambda: _build_actor_graph(phase, kinds, folder))
+    return _copy_graph(built)  # built once per reading of the folder (kzcourse.data.Dataset); callers get copies
 
 
 def _copy_graph(g: "nx.MultiDiGraph") -> "nx.MultiDiGraph":
@@ -366,15 +359,8 @@ def centrality_table(phase: str, *, folder: str | Path | None = None) -> "pd.Dat
     True
     """
     check_phase(phase)
-    tables = data._tables(folder)
-    key = (phase, str(folder or data.data_dir()))
-    table = data._built_from(_CENTRALITY, key, tables, lambda: graph_centrality(actor_graph(phase, folder=folder)),
-                             limit=64)
+    table = data.dataset(folder).derived(("centrality", phase), lambda: graph_centrality(actor_graph(phase, folder=folder)))
     return table.copy(deep=True)
-
-
-#: The tables :func:`centrality_table` computed, per (phase, folder); callers get deep copies.
-_CENTRALITY: dict[tuple[str, str], tuple[Any, "pd.DataFrame"]] = {}
 
 
 def graph_centrality(graph: "nx.MultiDiGraph") -> "pd.DataFrame":

@@ -244,6 +244,64 @@ def test_citation_of_missing_source_is_caught(data_copy):
         data.load("places", folder=data_copy)
 
 
+@pytest.mark.parametrize("cite", [";P12", "P12;", "P12;;knb-2022-01-08", " ; "])
+def test_empty_citation_token_is_caught(data_copy, cite):
+    """A ';' with nothing on one side (KAZ033 once began with one) is an error, not silently skipped."""
+    _edit(data_copy / "events.csv", 2, "cite", cite)
+    with pytest.raises(DataError, match=r"events\.csv, row 2 .*'cite': .* has an empty citation \(nothing before, between or after a ';'\)"):
+        data.load("events", folder=data_copy)
+
+
+def test_figure_without_unit_is_caught(data_copy):
+    _edit(data_copy / "figures.csv", 1, "unit", "")
+    with pytest.raises(DataError, match=r"figures\.csv, row 1 \(line 2\), field 'unit': a value is required but the cell is empty"):
+        data.load("figures", folder=data_copy)
+
+
+def test_figure_without_as_of_date_is_caught(data_copy):
+    _edit(data_copy / "figures.csv", 3, "as_of", "")
+    with pytest.raises(DataError, match=r"figures\.csv, row 3 \(line 4\), field 'as_of': a value is required but the cell is empty"):
+        data.load("figures", folder=data_copy)
+
+
+def test_figure_as_of_must_be_a_date(data_copy):
+    _edit(data_copy / "figures.csv", 3, "as_of", "13 Jan 2022")
+    with pytest.raises(DataError, match=r"field 'as_of': expected a date written YYYY-MM-DD .*, got '13 Jan 2022'"):
+        data.load("figures", folder=data_copy)
+
+
+def test_figure_kind_outside_vocabulary_is_caught(data_copy):
+    _edit(data_copy / "figures.csv", 2, "kind", "rumoured")
+    with pytest.raises(DataError, match=r"figures\.csv, row 2 .*'kind': 'rumoured' is not an allowed value\. Allowed values: 'announced', 'official', 'reported', 'estimate', 'revised', 'retracted'\."):
+        data.load("figures", folder=data_copy)
+
+
+def test_figure_needs_a_value_or_a_range_but_not_both(data_copy):
+    _edit(data_copy / "figures.csv", 1, "value", "")
+    with pytest.raises(DataError, match=r"figures\.csv, row 1 .*figure 'F001' has no number: give 'value', or both 'low' and 'high'"):
+        data.load("figures", folder=data_copy)
+    _edit(data_copy / "figures.csv", 1, "value", "2500")
+    _edit(data_copy / "figures.csv", 1, "low", "2000")
+    with pytest.raises(DataError, match=r"figure 'F001' gives both a value \(2500\.0\) and a range"):
+        data.load("figures", folder=data_copy)
+
+
+def test_figure_must_belong_to_an_actor_or_place_and_name_a_real_record(data_copy):
+    _edit(data_copy / "figures.csv", 1, "actor_id", "")
+    with pytest.raises(DataError, match=r"figure 'F001' belongs to nobody: fill 'actor_id'"):
+        data.load("figures", folder=data_copy)
+    _edit(data_copy / "figures.csv", 1, "actor_id", "csto")
+    _edit(data_copy / "figures.csv", 1, "record", "R999")
+    with pytest.raises(DataError, match=r"field 'record': 'R999' is not an event_id, relation_id, place_id or claim_id"):
+        data.load("figures", folder=data_copy)
+
+
+def test_figure_of_unknown_actor_is_caught(data_copy):
+    _edit(data_copy / "figures.csv", 1, "actor_id", "nato")
+    with pytest.raises(DataError, match=r"figures\.csv, row 1 .*'actor_id': 'nato' is not a actor_id in actors\.csv"):
+        data.load("figures", folder=data_copy)
+
+
 def test_value_outside_vocabulary_lists_allowed_values(data_copy):
     _edit(data_copy / "relations.csv", 1, "relation", "likes")
     with pytest.raises(DataError, match=r"'likes' is not an allowed value\. Allowed values: 'patron-of', "):
@@ -336,3 +394,95 @@ def test_data_dictionary_is_current():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert (ROOT / "docs" / "data-dictionary.md").read_text(encoding="utf-8") == module.render()
+
+
+# --------------------------------------------------------------------------- one Dataset per folder
+def test_one_dataset_per_folder(data_copy):
+    assert data.dataset(data_copy) is data.dataset(str(data_copy)) is data.dataset(data_copy / "." )
+    assert data.dataset(data_copy) is not data.dataset()
+
+
+def test_an_edited_csv_shows_up_at_the_next_load(data_copy):
+    """A maintainer edits a CSV while a kernel runs: the next load reads the edit, no restart needed."""
+    assert data.load("claims", folder=data_copy).loc[0, "finding"] != "Edited in a running kernel."
+    readings = data.dataset(data_copy).readings
+    _edit(data_copy / "claims.csv", 1, "finding", "Edited in a running kernel.")
+    assert data.load("claims", folder=data_copy).loc[0, "finding"] == "Edited in a running kernel."
+    assert data.dataset(data_copy).readings == readings + 1
+
+
+def test_an_edit_keeping_size_and_modification_time_shows_up_after_reload(data_copy):
+    """reload() reads again even when the file's stamp (mtime and size) was put back as it was."""
+    import os
+
+    path = data_copy / "claims.csv"
+    before = data.load("claims", folder=data_copy).loc[0, "claim_id"]
+    st = path.stat()
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("C01,", "C00,", 1), encoding="utf-8")  # same size
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # same modification time, long ago
+    data.dataset(data_copy)._state.racy.clear()  # as it would be once the file's time has passed
+    assert data.load("claims", folder=data_copy).loc[0, "claim_id"] == before  # nothing tells the edit apart
+    assert data.reload(data_copy).load("claims").loc[0, "claim_id"] == "C00"
+
+
+def test_an_edit_in_the_same_clock_tick_is_caught_by_content(data_copy):
+    """A file read right after it was written is compared by content too (its mtime may not move)."""
+    import os
+
+    path = data_copy / "claims.csv"
+    path.touch()  # just modified: racy
+    assert data.load("claims", folder=data_copy).loc[0, "claim_id"] == "C01"
+    st = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("C01,", "C00,", 1), encoding="utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert data.load("claims", folder=data_copy).loc[0, "claim_id"] == "C00"
+
+
+def test_a_broken_edit_raises_and_the_fix_is_read(data_copy):
+    data.validate(data_copy)
+    _edit(data_copy / "figures.csv", 1, "kind", "rumoured")
+    with pytest.raises(DataError, match="'rumoured' is not an allowed value"):
+        data.reload(data_copy)
+    with pytest.raises(DataError, match="'rumoured' is not an allowed value"):
+        data.load("figures", folder=data_copy)  # nothing stale was kept
+    _edit(data_copy / "figures.csv", 1, "kind", "announced")
+    assert data.load("figures", folder=data_copy).loc[0, "kind"] == "announced"
+
+
+def test_graphs_and_centrality_follow_an_edit(data_copy):
+    """What is derived from the tables (actor graphs, centrality) is rebuilt from the edited files."""
+    from kzcourse import network
+
+    before = network.actor_graph("crisis", folder=data_copy)
+    assert "R035" in [k for _, _, k in before.edges(keys=True)]
+    lines = (data_copy / "relations.csv").read_text(encoding="utf-8").splitlines()
+    (data_copy / "relations.csv").write_text("\n".join(l for l in lines if not l.startswith("R035,")) + "\n", encoding="utf-8")
+    after = network.actor_graph("crisis", folder=data_copy)
+    assert "R035" not in [k for _, _, k in after.edges(keys=True)]
+    assert after.number_of_edges() == before.number_of_edges() - 1
+    table = network.centrality_table("crisis", folder=data_copy)
+    assert table.loc["csto", "degree"] == network.actor_graph("crisis", folder=data_copy).degree("csto")
+
+
+def test_what_a_caller_changes_never_reaches_the_next_caller(data_copy):
+    """Tables, graphs, centrality tables and query results are copies."""
+    from kzcourse import network, queries
+
+    events = data.load("events", folder=data_copy)
+    events.loc[0, "notes"] = "mutated"
+    del events["cite"]
+    again = data.load("events", folder=data_copy)
+    assert again.loc[0, "notes"] != "mutated" and "cite" in again.columns
+    g = network.actor_graph("crisis", folder=data_copy)
+    g.remove_node("csto")
+    g.graph["phase"] = "mutated"
+    g2 = network.actor_graph("crisis", folder=data_copy)
+    assert "csto" in g2 and g2.graph["phase"] == "crisis"
+    t = network.centrality_table("crisis", folder=data_copy)
+    t["degree"] = -1
+    assert (network.centrality_table("crisis", folder=data_copy)["degree"] >= 0).all()
+    c = queries.contingents(folder=data_copy)
+    c["troops"] = 0
+    assert queries.contingents(folder=data_copy)["troops"].max() > 0
+    assert data.dataset(data_copy).frame("events").loc[0, "notes"] != "mutated"
