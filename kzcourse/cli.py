@@ -73,6 +73,7 @@ def cmd_release(args) -> int:
         if not result.get("success"):
             raise CourseError(f"nbgrader could not generate {lesson}: {_last_line(result)}. "
                               f"Fix the source notebook lessons/{lesson}/{lesson}.ipynb and run again.")
+        _stamp_due_date(course, lesson)
         where = f"release/{lesson}/"
         if exchange:
             result = api.release_assignment(lesson)
@@ -83,6 +84,13 @@ def cmd_release(args) -> int:
                       file=sys.stderr)
         print(f"released {lesson} -> {where}")
     return EXIT_OK
+
+
+def _stamp_due_date(course, lesson: str) -> None:
+    """Show the lesson's due date in the first cell of its release (before it reaches the exchange)."""
+    from kzcourse.grading.deadlines import stamp_release
+
+    stamp_release(course, lesson)
 
 
 def _last_line(result: dict) -> str:
@@ -105,6 +113,9 @@ def cmd_grade(args) -> int:
     finally:
         if prestarted is not None:
             prestarted.close()
+    from kzcourse.grading.deadlines import recompute
+
+    recompute(course, args.lessons)  # late penalties of what was just graded
     summary = summarise(course, _lessons(course, args.lessons), run)
     print(summary.text())
     if run.interrupted_by is not None:
@@ -113,23 +124,61 @@ def cmd_grade(args) -> int:
 
 
 def cmd_feedback(args) -> int:
-    from kzcourse.grading.course import CourseError
+    from kzcourse.grading.feedback import feedback
 
     course = _course(args)
-    lessons = _lessons(course, args.lessons)
-    api = course.api()
-    for lesson in lessons:
-        if not list(course.folder("autograded").glob(f"*/{lesson}")):
-            continue
-        result = api.generate_feedback(lesson, force=True)
-        if not result.get("success"):
-            raise CourseError(f"nbgrader could not generate feedback for {lesson}: {_last_line(result)}")
-        pages = list(course.folder("feedback").glob(f"*/{lesson}/*.html"))
-        msg = f"feedback {lesson}: {len(pages)} page(s) in feedback/"
-        if args.release and api.exchange_is_functional:
-            r = api.release_feedback(lesson)
-            msg += " and the exchange" if r.get("success") else f" (not released: {_last_line(r)})"
+    for res in feedback(course, _lessons(course, args.lessons), release_ungraded=args.release_ungraded,
+                        release=args.release):
+        msg = f"feedback {res.lesson}: {len(res.written) + len(res.marked)} page(s) in feedback/"
+        if res.released is True:
+            msg += " and the exchange"
+        elif res.released:
+            msg += f" (not released: {res.released})"
         print(msg)
+        if res.marked:
+            print(f"  marked 'not graded yet' (written answers awaiting hand grading): {', '.join(res.marked)}")
+        if res.held_back:
+            print(f"  held back until hand grading is done: {', '.join(res.held_back)} "
+                  f"(grade them in the Formgrader, or pass --release-ungraded)")
+    return EXIT_OK
+
+
+def cmd_deadline(args) -> int:
+    from kzcourse.grading import deadlines
+
+    course = _course(args)
+    if args.action != "show" and (args.lesson is None or args.when is None):
+        raise deadlines.CourseError(f"kzcourse deadline {args.action} needs LESSON and "
+                                    f"{'DATE' if args.action == 'set' else 'STUDENT'}, e.g. "
+                                    f"`kzcourse deadline set 01-article 2026-02-02T23:59+05:00` or "
+                                    f"`kzcourse deadline extend 01-article aigerim --hours 48`.")
+    args.student = args.when
+    if args.action == "set":
+        late = deadlines.set_due(course, args.lesson, args.when)
+        print(f"due date of {args.lesson}: {deadlines.due_text(deadlines.parse_when(args.when))}")
+    elif args.action == "extend":
+        if args.remove:
+            late = deadlines.extend(course, args.lesson, args.student)
+            print(f"extension of {args.student} for {args.lesson} removed")
+        else:
+            if (args.until is None) == (args.hours is None):
+                raise deadlines.CourseError("kzcourse deadline extend: give exactly one of --until DATE and "
+                                            "--hours N (or --remove).")
+            late = deadlines.extend(course, args.lesson, args.student, until=args.until, hours=args.hours)
+            until = deadlines.load_term(course).extensions[args.lesson][args.student]
+            print(f"{args.student} has until {deadlines.due_text(until)} for {args.lesson}")
+    else:
+        late = deadlines.recompute(course)
+        term = deadlines.load_term(course)
+        for lesson in course.lesson_ids():
+            due = term.due.get(lesson)
+            print(f"{lesson}: due {deadlines.due_text(due) if due else '(no due date)'}")
+            for student, until in term.extensions.get(lesson, {}).items():
+                print(f"  extension: {student} until {deadlines.due_text(until)}")
+    for x in late:
+        print(f"late: {x.student} {x.lesson} {x.hours_late:.2f} h after the due date"
+              f"{' (extended)' if x.extended else ''}, penalty {x.penalty:.2f}")
+    print(f"penalties recomputed ({len(late)} late submission(s)); term file: {deadlines.term_path(course)}")
     return EXIT_OK
 
 
@@ -220,6 +269,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("feedback", cmd_feedback, "Write feedback HTML per student (feedback/), without hidden tests.")
     p.add_argument("--release", action="store_true", help="also release the feedback to the exchange")
+    p.add_argument("--release-ungraded", action="store_true",
+                   help="also write feedback for submissions whose written answers await hand grading, marked "
+                        "'not graded yet' (default: hold them back)")
+
+    p = add("deadline", cmd_deadline, "Due dates, per-student extensions and late penalties (deadlines.toml, "
+            "mirrored into the gradebook); every change recomputes the penalties already given.", lessons=False)
+    p.add_argument("action", choices=("show", "set", "extend"), help="show the dates and late work; set LESSON "
+                   "DATE; extend LESSON STUDENT (--until DATE | --hours N | --remove)")
+    p.add_argument("lesson", nargs="?", metavar="LESSON")
+    p.add_argument("when", nargs="?", metavar="DATE|STUDENT",
+                   help="set: the due date, ISO 8601 with a UTC offset (2026-02-02T23:59+05:00); extend: the student")
+    p.add_argument("--until", metavar="DATE", help="extend: the student's own due date")
+    p.add_argument("--hours", type=float, metavar="N", help="extend: hours after the lesson's due date")
+    p.add_argument("--remove", action="store_true", help="extend: remove the student's extension")
 
     p = add("export", cmd_export, "Export grades in the column layout of a gradebook import.")
     p.add_argument("--format", choices=("csv", "canvas", "moodle"), default="csv",

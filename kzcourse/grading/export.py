@@ -50,18 +50,38 @@ class Row:
     late_penalty: float | None = None
     needs_manual_grade: bool = False
     flags: list[dict] = field(default_factory=list)
-    items: dict[str, float | None] = field(default_factory=dict)  # grade cell -> score
+    items: dict[str, float | None] = field(default_factory=dict)  # grade cell -> score (None: not graded yet)
     item_max: dict[str, float] = field(default_factory=dict)
+    written: set[str] = field(default_factory=set)  # grade cells graded by hand (markdown answers)
+
+    @property
+    def pending(self) -> list[str]:
+        """Grade cells that wait for hand grading."""
+        return [c for c, v in self.items.items() if v is None]
+
+
+def journal(course: Course) -> dict[tuple[str, str], dict]:
+    """The last journal entry per (student, lesson), as the grading step recorded it."""
+    try:  # the grading package's own reader, wherever it lives
+        from kzcourse.grading.journal import read_journal  # type: ignore[import-not-found]
+    except ImportError:
+        from kzcourse.grading.grade import read_journal
+    return read_journal(course)
 
 
 def gradebook_rows(course: Course, lessons: list[str] | None = None) -> list[Row]:
-    """Every (student, lesson) of the gradebook with its score and status (journal-aware)."""
+    """Every (student, lesson) of the gradebook with its score and status (journal-aware).
+
+    Late penalties are recomputed from the term's deadlines first (:mod:`kzcourse.grading.deadlines`).
+    """
     from nbgrader.api import Gradebook, MissingEntry
 
-    from kzcourse.grading.grade import read_journal, submission_digest
+    from kzcourse.grading.deadlines import recompute
+    from kzcourse.grading.grade import submission_digest
 
     lessons = course.check_lessons(lessons)
-    journal = read_journal(course)
+    recompute(course, lessons)
+    entries = journal(course)
     rows = []
     with Gradebook(course.db_url, course.course_id) as gb:
         students = sorted(gb.students, key=lambda s: s.id)
@@ -74,7 +94,7 @@ def gradebook_rows(course: Course, lessons: list[str] | None = None) -> list[Row
             for s in students:
                 row = Row(s.id, s.first_name, s.last_name, s.email, s.lms_user_id, lesson, "missing",
                           max_score=max_score)
-                entry = journal.get((s.id, lesson))
+                entry = entries.get((s.id, lesson))
                 folder = course.folder("submitted") / s.id / lesson
                 current = entry is not None and folder.is_dir() and submission_digest(folder) == entry.get("digest")
                 try:
@@ -92,9 +112,10 @@ def gradebook_rows(course: Course, lessons: list[str] | None = None) -> list[Row
                     row.needs_manual_grade = bool(sub.needs_manual_grade)
                     for nb in sub.notebooks:
                         for g in nb.grades:
-                            row.items[g.name] = g.score if (g.manual_score is not None or g.auto_score is not None) \
-                                else None
+                            row.items[g.name] = None if g.needs_manual_grade else g.score
                             row.item_max[g.name] = g.max_score
+                            if g.cell.cell_type == "markdown":
+                                row.written.add(g.name)
                 rows.append(row)
     return rows
 

@@ -86,7 +86,13 @@ def test_grading_again_grades_nothing_that_is_already_graded(term):
 def test_feedback_export_report_and_audit(term):
     course = term["course"]
     out = kz("feedback", cwd=course, check=0).stdout
+    held = re.search(r"feedback 01-article:.*\n.*held back until hand grading is done: (.*) \(", out)
+    assert held and "aigerim" in held.group(1), out  # her written answer awaits a grader
+    assert not (course / "feedback" / "aigerim" / "01-article").exists()
+    out = kz("feedback", "--release-ungraded", cwd=course, check=0).stdout
     assert "feedback 01-article: 4 page(s)" in out and "feedback 02-geography: 5 page(s)" in out
+    page = (course / "feedback" / "aigerim" / "01-article" / "01-article.html").read_text(encoding="utf-8")
+    assert "Not graded yet" in page and page.index("Not graded yet") < page.index("Written response")
 
     kz("export", cwd=course, check=0)
     rows = list(csv.DictReader(open(course / "grades-csv.csv", encoding="utf-8")))
