@@ -200,6 +200,20 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_similarity(args) -> int:
+    from kzcourse.grading.similarity import THRESHOLD, write_similarity
+
+    course = _course(args, gradebook=False)
+    out, results = write_similarity(course, _lessons(course, args.lessons), path=args.output, top=args.top)
+    for res in results:
+        above = [p for p in res.pairs if p.score >= THRESHOLD]
+        print(f"similarity {res.lesson}: {res.students} submissions, {len(above)} pair(s) at or above {THRESHOLD:.2f}")
+        for p in above:
+            print(f"  read: {p.a} and {p.b}  score {p.score:.2f} (code {p.code:.2f}, written {p.written:.2f})")
+    print(f"wrote {out} (no score was changed)")
+    return EXIT_OK
+
+
 def cmd_audit(args) -> int:
     from kzcourse.grading.audit import audit
 
@@ -292,6 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("report", cmd_report, "Write an HTML report: item analysis per question, score distributions, "
             "flagged and broken submissions.")
     p.add_argument("--output", "-o", metavar="FILE", default=None, help="output file (default: report.html)")
+
+    p = add("similarity", cmd_similarity, "Compare students' code (names normalised) and written answers per "
+            "lesson, starter code and class-common passages discounted; write similarity.html with the most "
+            "similar pairs side by side. Changes no score.")
+    p.add_argument("--output", "-o", metavar="FILE", default=None, help="output file (default: similarity.html)")
+    p.add_argument("--top", type=int, default=10, metavar="N", help="pairs listed per lesson (default 10)")
 
     add("audit", cmd_audit, "Scan release/ and feedback/ for solutions, hidden tests and mark schemes; "
         "exit 7 on any.")
