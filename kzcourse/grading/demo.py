@@ -44,6 +44,27 @@ def wrong_answers(lesson_id: str, lessons_root: Path) -> dict[str, str]:
     return {}
 
 
+def written_spec(lesson_id: str, lessons_root: Path) -> dict | None:
+    """The demo's written answers of a lesson (``<lessons_root>/<id>/written.toml``): rubric points with
+    phrasings that earn them, and vague sentences that earn nothing; ``None`` without the file."""
+    path = lessons_root / lesson_id / "written.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def written_answer(spec: dict, points: list[int], rng, vague: int = 0) -> str:
+    """A written answer that earns the rubric ``points`` (indexes of ``spec["point"]``), each in a phrasing
+    drawn with ``rng`` (a ``random.Random``), plus ``vague`` sentences that earn nothing.
+
+    >>> import random
+    >>> spec = {"vague": ["It depends."], "point": [{"phrasings": ["A (P1)."]}, {"phrasings": ["B (P2)."]}]}
+    >>> written_answer(spec, [1], random.Random(0), vague=1)
+    'It depends. B (P2).'
+    """
+    sentences = [rng.choice(spec["vague"]) for _ in range(vague)]
+    sentences += [rng.choice(spec["point"][i]["phrasings"]) for i in sorted(points)]
+    return " ".join(sentences)
+
+
 def build_submission(kind: str, source, release, wrong: dict[str, str], *, right_share: float = 0.5):
     """A submitted notebook of ``kind`` (right, partly, wrong, blank) built from a lesson's notebooks.
 
