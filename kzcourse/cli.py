@@ -238,6 +238,17 @@ def cmd_demo(args) -> int:
     return EXIT_OK
 
 
+def cmd_site(args) -> int:
+    from kzcourse.site.build import Launch, build_site
+
+    launch = Launch(binder=args.binder, binder_path=args.binder_path, hub=args.hub, repo=args.repo,
+                    branch=args.branch, lite=args.lite)
+    site = build_site(args.out, edition="instructor" if args.instructor else "student", launch=launch,
+                      lessons=args.lessons or None, progress=True)
+    print(site)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kzcourse",
@@ -324,6 +335,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lessons to grade (default: every lesson)")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help="worker processes")
     p.add_argument("--no-sandbox", action="store_true", help="grade without the sandbox")
+
+    p = add("site", cmd_site, "Build the course website (offline, searchable) from the student editions; "
+            "--instructor builds the instructor edition instead.", course=False)
+    p.add_argument("out", metavar="OUT", help="folder for the site (an earlier build of the same edition is replaced)")
+    p.add_argument("--instructor", action="store_true",
+                   help="build the instructor edition (solutions, hidden tests, mark schemes): never publish it")
+    p.add_argument("--binder", metavar="URL", help="Binder URL of the repository, e.g. https://BINDER/v2/gh/ORG/REPO/main")
+    p.add_argument("--binder-path", metavar="PATH", default="release/{id}/{id}.ipynb",
+                   help="where the Binder image holds each lesson ({id} is the lesson id; default: %(default)s)")
+    p.add_argument("--hub", metavar="URL", help="JupyterHub base URL for nbgitpuller launch links")
+    p.add_argument("--repo", metavar="GIT_URL", help="git repository holding the student editions (with --hub)")
+    p.add_argument("--branch", default="student", help="branch of --repo with the student editions (default: student)")
+    p.add_argument("--lite", metavar="URL", help="JupyterLite deployment holding the student editions")
     return parser
 
 

@@ -132,9 +132,11 @@ def _svg(shape: str, colour: str, size: int, *, rotate: float = 0.0, title: str 
     """An inline SVG marker: ``shape`` filled with ``colour``, a white outline for contrast."""
     turn = f' style="transform:rotate({rotate:.1f}deg)"' if rotate else ""
     label = f"<title>{html.escape(title)}</title>" if title else ""
+    # Without a title (legend swatches, named by the text beside them) the symbol is decorative.
+    name = f'role="img" aria-label="{html.escape(title)}"' if title else 'aria-hidden="true"'
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="{size}" height="{size}"{turn} '
-        f'role="img" aria-label="{html.escape(title)}">{label}'
+        f'{name}>{label}'
         f'<g fill="{colour}" stroke="#ffffff" stroke-width="1.5" stroke-linejoin="round">{_SHAPES[shape]}</g></svg>'
     )
 
