@@ -10,7 +10,7 @@ JUPYTER_ENV := JUPYTER_CONFIG_DIR=$(CURDIR)/.jupyter/config JUPYTER_DATA_DIR=$(C
                PATH=$(CURDIR)/$(VENV)/bin:$$PATH
 PYTEST_ARGS ?=
 
-.PHONY: lab test venv test-venv chromium proxy lessons-clean bench clean
+.PHONY: lab test venv test-venv chromium proxy axe site site-instructor lessons-clean bench clean
 
 venv: $(VENV)/.installed
 
@@ -59,8 +59,27 @@ proxy: $(CHP)
 $(CHP):
 	npm install --silent --no-audit --no-fund --prefix .node configurable-http-proxy
 
+## axe-core (npm) for the accessibility checks of the course site, installed into ./.node.
+AXE := .node/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE): | $(CHP)
+	npm install --silent --no-audit --no-fund --prefix .node axe-core@4
+
+## The course website from the student editions (offline; open $(SITE)/index.html from disk).
+## Launch buttons: make site SITE_ARGS="--binder URL --hub URL --repo GIT_URL --branch student --lite URL"
+SITE ?= build/site
+SITE_ARGS ?=
+site: venv
+	mkdir -p .jupyter
+	$(JUPYTER_ENV) $(VENV)/bin/kzcourse site $(SITE) $(SITE_ARGS)
+
+## The instructor edition (solutions, hidden tests, mark schemes): for the course team, never publish it.
+site-instructor: venv
+	mkdir -p .jupyter
+	$(JUPYTER_ENV) $(VENV)/bin/kzcourse site build/site-instructor --instructor $(SITE_ARGS)
+
 ## Run the whole test suite (unit, doctests, notebooks, nbgrader, browser, JupyterLab and JupyterHub end to end).
-test: test-venv chromium proxy
+test: test-venv chromium proxy axe
 	mkdir -p .jupyter
 	$(JUPYTER_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 

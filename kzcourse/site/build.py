@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from kzcourse.site.editions import SiteError, student_editions
-from kzcourse.site.render import Counts, NotebookRenderer, SiteFiles, esc, markdown, shift_headings
+from kzcourse.site.render import NotebookRenderer, SiteFiles, esc, headings_in_order, markdown, shift_headings
 
 EDITIONS = ("student", "instructor")
 MANIFEST = "site.json"
@@ -141,7 +141,7 @@ def page(title: str, body: str, *, href: str, lessons: list[Any], edition: str, 
 <div class="kz-layout">
 {_nav(lessons, href)}
 <main id="main" tabindex="-1">
-{body}
+{headings_in_order(body)}
 </main>
 </div>
 <footer class="kz-footer"><p>kzcourse · {esc(edition)} edition · works offline: every page, map, chart and the

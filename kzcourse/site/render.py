@@ -28,7 +28,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 PLOTLY = "application/vnd.plotly.v1+json"
 #: Inline scripts and styles larger than this are shared site assets.
-SHARED_MIN = 20_000
+SHARED_MIN = 8_000
 
 SNAPSHOT_NOTE = ("Snapshot of an interactive explorer as the lesson opens; its controls are disabled here. "
                  "Exploring needs a running notebook: download the lesson or use a launch button.")
@@ -97,6 +97,25 @@ def shift_headings(fragment: str, by: int) -> str:
     def repl(m: re.Match) -> str:
         level = min(6, int(m.group(1)) + by)
         return f"<h{level}{m.group(2)}>{m.group(3)}</h{level}>"
+
+    return _HEADING_RE.sub(repl, fragment)
+
+
+def headings_in_order(fragment: str) -> str:
+    """Lower any heading that skips a level (h2 then h4 becomes h2 then h3), keeping relative depth.
+
+    >>> headings_in_order('<h1>A</h1><h3 id="b">B</h3><h4>C</h4><h2>D</h2>')
+    '<h1>A</h1><h2 id="b">B</h2><h3>C</h3><h2>D</h2>'
+    """
+    stack: list[tuple[int, int]] = []  # (level in the source, level given)
+
+    def repl(m: re.Match) -> str:
+        level = int(m.group(1))
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        given = min(level, (stack[-1][1] + 1) if stack else 1, 6)
+        stack.append((level, given))
+        return f"<h{given}{m.group(2)}>{m.group(3)}</h{given}>"
 
     return _HEADING_RE.sub(repl, fragment)
 

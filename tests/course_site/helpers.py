@@ -1,0 +1,72 @@
+"""Helpers for the site tests: axe-core in the page, heading order, and the audit of a built site."""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+#: axe-core as `make test` installs it (npm, into ./.node).
+AXE = ROOT / ".node" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_serious(page: Any, axe_source: str) -> list[tuple[str, str, int, str]]:
+    """Inject axe-core into ``page`` and return its serious and critical violations ``(id, impact, nodes, first)``."""
+    if not AXE.is_file():
+        pytest.skip(f"{AXE} is missing: `make axe` installs axe-core")
+    page.evaluate(axe_source)
+    found = page.evaluate(
+        "async () => (await axe.run(document, {preload: false, resultTypes: ['violations']})).violations"
+        ".map(v => [v.id, v.impact, v.nodes.length, v.nodes[0].target.join(' ')])")
+    return [tuple(v) for v in found if v[1] in ("serious", "critical")]
+
+
+def headings_in_order(page: Any) -> bool:
+    """True when no heading skips a level after the previous one (h2 -> h4 is a skip)."""
+    levels = page.eval_on_selector_all("main h1, main h2, main h3, main h4, main h5, main h6",
+                                       "els => els.map(e => Number(e.tagName[1]))")
+    return all(b <= a + 1 for a, b in zip(levels, levels[1:])) and (not levels or levels[0] == 1)
+
+
+def audit_site(folder: Path) -> list[Any]:
+    """Every solution line, hidden test or mark scheme of the lessons' sources found in ``folder``.
+
+    Uses :mod:`kzcourse.grading.audit`'s secrets (taken from the source notebooks and
+    instructor notes, not only nbgrader's markers), the way ``kzcourse audit`` does per
+    lesson: a lesson's page, notebooks and maps (named after its id) against that lesson's
+    secrets; every other text file (home, article, guides, the search index) against the
+    secrets of all lessons, less lines that the student edition of some lesson shows anyway.
+    """
+    from kzcourse.grading import audit
+    from kzcourse.grading.course import init_course
+
+    with tempfile.TemporaryDirectory() as tmp:
+        course = init_course(Path(tmp) / "course")
+        per_lesson = {lesson: audit.secrets(course, lesson) for lesson in course.lesson_ids()}
+    # Pages not made from a lesson are checked against every lesson's distinctive lines (a short
+    # wrapped line such as "the notebook." of a model answer also occurs in ordinary prose).
+    anywhere = [s for lines in per_lesson.values() for s in lines if len(s[1]) > 40]
+
+    def lesson_of(name: str) -> str | None:
+        return next((l for l in per_lesson if name.startswith(l)), None)
+
+    leaks = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.name == "instructor.md":
+            leaks.append(audit.Leak(path, "instructor file", path.name))
+            continue
+        if path.name == "search-index.js":  # one record per page section: each against its page's lesson
+            records = json.loads(path.read_text(encoding="utf-8").split("=", 1)[1].rstrip().rstrip(";"))
+            for rec in records:
+                lesson = lesson_of(rec["url"])
+                leaks += audit._scan(path, rec["text"], per_lesson[lesson] if lesson else anywhere)
+            continue
+        if path.suffix not in (".html", ".ipynb", ".js", ".json", ".md", ".txt") or path.name == "plotly.min.js":
+            continue
+        lesson = lesson_of(path.name) or (path.parent.name if path.parent.name in per_lesson else None)
+        leaks += audit._scan(path, audit._file_text(path), per_lesson[lesson] if lesson else anywhere)
+    return leaks
