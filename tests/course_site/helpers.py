@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -37,16 +38,29 @@ def audit_site(folder: Path) -> list[Any]:
 
     Uses :mod:`kzcourse.grading.audit`'s secrets (taken from the source notebooks and
     instructor notes, not only nbgrader's markers), the way ``kzcourse audit`` does per
-    lesson: a lesson's page, notebooks and maps (named after its id) against that lesson's
-    secrets; every other text file (home, article, guides, the search index) against the
-    secrets of all lessons, less lines that the student edition of some lesson shows anyway.
+    lesson: a lesson's page, notebooks and maps (named after its id), and its records in the
+    search index, against that lesson's secrets; every other text file (home, article,
+    guides) against the distinctive (over 40 characters) secret lines of all lessons.
     """
+    import nbformat
+
     from kzcourse.grading import audit
     from kzcourse.grading.course import init_course
+
+    def norm(text: str) -> str:
+        return " ".join(re.sub(r"[*_`]", "", text).split())
 
     with tempfile.TemporaryDirectory() as tmp:
         course = init_course(Path(tmp) / "course")
         per_lesson = {lesson: audit.secrets(course, lesson) for lesson in course.lesson_ids()}
+        # A secret line that the lesson's public cells hold (wrapped differently, or with markdown
+        # emphasis) is the question's wording, not the answer: compare with whitespace normalised.
+        for lesson, lines in per_lesson.items():
+            nb = nbformat.read(course.source_dir / lesson / f"{lesson}.ipynb", as_version=4)
+            public = norm(" ".join(c.source.split("### BEGIN HIDDEN TESTS")[0] for c in nb.cells
+                                   if not c.metadata.get("nbgrader", {}).get("solution")))
+            per_lesson[lesson] = [(k, l) for k, l in lines if norm(l) not in public]
+
     # Pages not made from a lesson are checked against every lesson's distinctive lines (a short
     # wrapped line such as "the notebook." of a model answer also occurs in ordinary prose).
     anywhere = [s for lines in per_lesson.values() for s in lines if len(s[1]) > 40]
