@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kzcourse import data
+from kzcourse import data, queries
 from kzcourse.errors import ChoiceError, DataError, KzCourseError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -486,3 +486,106 @@ def test_what_a_caller_changes_never_reaches_the_next_caller(data_copy):
     c["troops"] = 0
     assert queries.contingents(folder=data_copy)["troops"].max() > 0
     assert data.dataset(data_copy).frame("events").loc[0, "notes"] != "mutated"
+
+
+# --------------------------------------------------------------------------- corrections from the fact-check
+def _row(table: str, key: str) -> "pd.Series":
+    frame = data.load(table)
+    return frame.set_index(frame.columns[0]).loc[key]
+
+
+def _cites(row) -> list[str]:
+    return data.split_cite(row["cite"])
+
+
+def test_c11_gives_both_accounts_of_kazhegeldins_resignation():
+    """Sources: profil (Jan 2022, his own account: authoritarianism and corruption); Jamestown Monitor 1999
+    (pressured into resigning on face-saving medical grounds, amid a corruption investigation)."""
+    row = _row("claims", "C11")
+    assert row["status"] == "disputed"
+    assert "authoritarian" in row["finding"] and "corruption" in row["finding"] and "ill health" in row["finding"]
+    assert "No source we found" not in row["finding"]
+    assert {"profil-2022-01-kazhegeldin", "jamestown-1999-kazhegeldin-case"} <= set(_cites(row))
+
+
+def test_r022_kyrgyz_contingent_from_7_to_14_january_with_150_troops():
+    """Sources: armradio-2022-01-07-kyrgyz-150 (no quorum on 6 Jan; approved 7 Jan: 150 troops, 19 vehicles),
+    urdupoint-2022-01-07-japarov (decree signed 7 Jan), armradio-2022-01-14-three-leave (left CHPP-2 by road 14 Jan)."""
+    row = _row("relations", "R022")
+    assert (row["valid_from"].date(), row["valid_to"].date()) == (dt.date(2022, 1, 7), dt.date(2022, 1, 14))
+    assert "not given in our sources" not in row["notes"]
+    assert {"armradio-2022-01-07-kyrgyz-150", "urdupoint-2022-01-07-japarov", "armradio-2022-01-14-three-leave"} <= set(_cites(row))
+    troops = queries.figures_of("troops", actor_id="kyrgyzstan")
+    vehicles = queries.figures_of("vehicles", actor_id="kyrgyzstan")
+    assert troops["value"].tolist() == [150.0] and vehicles["value"].tolist() == [19.0]
+    assert troops["cite"].item() == "armradio-2022-01-07-kyrgyz-150"
+
+
+def test_r021_tajik_contingent_about_200():
+    """Source: asiaplus-2022-01-06-tajik-200 (about 200 servicemen, 6 Jan)."""
+    row = _row("relations", "R021")
+    assert "About 200" in row["notes"] and "asiaplus-2022-01-06-tajik-200" in _cites(row)
+    fig = queries.figures_of("troops", actor_id="tajikistan")
+    assert fig[["value", "qualifier", "cite"]].values.tolist() == [[200.0, "about", "asiaplus-2022-01-06-tajik-200"]]
+
+
+def test_kaz038_at_least_25_attackers_killed_and_13_not_placed_in_almaty():
+    """Source: sputnik-kz-2022-01-14-27-attacks (police spokeswoman: at least 25 attackers killed at the HQ);
+    newizv-2022-01-06-five-channels (13 security dead, not placed in Almaty)."""
+    row = _row("events", "KAZ038")
+    assert row["fatalities"] == 25
+    assert "13 security officers were reported dead in Almaty" not in row["notes"]
+    assert "does not place in Almaty" in row["notes"]
+    fig = data.load("figures").set_index("figure_id")
+    assert fig.loc["F035", ["counted", "value", "qualifier", "cite"]].tolist() == ["dead-attackers", 25.0, "at-least", "sputnik-kz-2022-01-14-27-attacks"]
+    assert fig.loc["F033", "place_id"] == "" and fig.loc["F033", "actor_id"] == "kazakhstan"
+
+
+def test_kaz022_nationwide_emergency_in_force_from_5_january():
+    """Sources: kazinform-2022-01-06-soe-regions (decree: 'from January 5'), rycckienovosti-2022-01-14-akmola-soe
+    (the Akmola decree is No. 737 of 5 January 2022)."""
+    row = _row("events", "KAZ022")
+    assert "by a further decree published on 6 January" not in row["notes"]
+    assert "in force from 5 January" in row["notes"] and "No. 737" in row["notes"]
+    assert {"kazinform-2022-01-06-soe-regions", "rycckienovosti-2022-01-14-akmola-soe"} <= set(_cites(row))
+
+
+def test_kaz045_eighteen_security_dead_already_on_6_january():
+    """Sources: pledgetimes-2022-01-06-18-security (interior ministry via Tengrinews, 6 Jan: 18 dead, 748 injured),
+    kazinform-2022-01-06-8-police (8 dead that morning), cgtn-2022-01-09-16-officers (16 on 9 Jan)."""
+    row = _row("events", "KAZ045")
+    assert "a day later AFP/AP reported 18" not in row["notes"] and "already given 18" in row["notes"]
+    dead = queries.figures_of("dead-security", actor_id="kazakhstan")
+    assert dead[["as_of", "value"]].assign(as_of=dead["as_of"].dt.date).values.tolist()[:3] == [
+        [dt.date(2022, 1, 6), 13.0], [dt.date(2022, 1, 6), 8.0], [dt.date(2022, 1, 6), 18.0]]
+    assert dead.loc[dead["value"] == 18, "cite"].tolist()[0] == "pledgetimes-2022-01-06-18-security"
+
+
+def test_kaz033_cite_has_no_empty_token():
+    """Source kept: mgorod-2022-01-05-aktobe-akimat (the Silkway citation was dropped in an earlier audit)."""
+    assert _row("events", "KAZ033")["cite"] == "mgorod-2022-01-05-aktobe-akimat"
+
+
+def test_kaz036_no_longer_cites_p35():
+    """P35 is Kazhegeldin's quotation and says nothing of Machulishchy; belsat-2022-01-06-belarus-sent does."""
+    assert _cites(_row("events", "KAZ036")) == ["belsat-2022-01-06-belarus-sent"]
+
+
+def test_r041_and_r044_start_on_4_january():
+    """Sources: KAZ008 and tass-2022-01-04-republic-square (stun grenades on Republic Square on 4 Jan),
+    adamdar-2022-01-11-the-night (suppression began on the night of 4-5 Jan), lenta-2022-01-04-almaty-march
+    (calls on Nazarbayev to go on 4 Jan); the article (P27) dates the chants to Wednesday 5 Jan."""
+    r041, r044 = _row("relations", "R041"), _row("relations", "R044")
+    assert r041["valid_from"].date() == r044["valid_from"].date() == dt.date(2022, 1, 4)
+    assert {"tass-2022-01-04-republic-square", "adamdar-2022-01-11-the-night"} <= set(_cites(r041))
+    assert "lenta-2022-01-04-almaty-march" in _cites(r044) and "Wednesday 5 Jan" in r044["notes"]
+
+
+def test_the_efe_tag_page_is_gone_and_its_rows_recited():
+    """The EFE copy sat on a random-post tag page of laprensalatina.com: dropped; R016 and Tokayev now cite
+    ccbs-2022-01-05-csto-appeal (Tokayev's televised appeal of 5 Jan)."""
+    sources = data.load("sources")
+    assert "efe-2022-01-05-csto-request" not in set(sources["source_id"])
+    assert not sources["url"].str.contains("random-post").any()
+    assert "ccbs-2022-01-05-csto-appeal" in _cites(_row("relations", "R016"))
+    assert "ccbs-2022-01-05-csto-appeal" in _cites(_row("actors", "tokayev"))
