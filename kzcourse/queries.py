@@ -237,7 +237,7 @@ def figures_of(counted: str, *, actor_id: str | None = None, place_id: str | Non
     Examples
     --------
     >>> dead = figures_of("dead", actor_id="kazakhstan")
-    >>> dead[["value", "kind"]].values.tolist()
+    >>> dead[["value", "kind"]].values.tolist()[:2]
     [[164.0, 'retracted'], [225.0, 'revised']]
     >>> figures_of("death")
     Traceback (most recent call last):
