@@ -53,11 +53,15 @@ chromium:
 	  { echo "Installing Debian's postgresql for the PostgreSQL gradebook test"; \
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
 
-## configurable-http-proxy (npm) for the JupyterHub end-to-end test, installed into ./.node.
+## configurable-http-proxy (npm) for the JupyterHub end-to-end test, installed into ./.node;
+## axe-core (npm) for the accessibility audit of the exported lessons and the report page.
 CHP := .node/node_modules/.bin/configurable-http-proxy
-proxy: $(CHP)
+AXE := .node/node_modules/axe-core/axe.min.js
+proxy: $(CHP) $(AXE)
 $(CHP):
 	npm install --silent --no-audit --no-fund --prefix .node configurable-http-proxy
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix .node axe-core
 
 ## axe-core (npm) for the accessibility checks of the course site, installed into ./.node.
 AXE := .node/node_modules/axe-core/axe.min.js

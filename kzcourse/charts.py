@@ -284,7 +284,7 @@ def figure_html(fig: "go.Figure", *, include_plotlyjs: bool = False) -> str:
     js = _CHART_JS % {"id": json.dumps(div_id), "fig": text.replace("</", "<\\/"), "config": config}
     alt = html.escape(meta.get("alt", ""))
     width = f"width:{fig.layout.width}px;" if fig.layout.width else ""
-    div = (f'<div id="{div_id}" class="kzcourse-chart" role="img" aria-label="{alt}" '
+    div = (f'<div id="{div_id}" class="kzcourse-chart" role="figure" aria-label="{alt}" '
            f'style="{width}min-height:2em"><p>{html.escape(CHART_FALLBACK)}</p></div>')
     loader = ""
     if include_plotlyjs:

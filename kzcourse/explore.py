@@ -70,20 +70,145 @@ def _map_html(m: "folium.Map") -> str:
     return m._repr_html_()
 
 
-def almaty_explorer(*, offline: bool | None = None, folder: str | Path | None = None) -> "ipywidgets.VBox":
-    """An ipywidgets explorer of the Almaty map: a day slider, layers and event types.
+# The front end of MapBridge (anywidget): the map page goes into an iframe once; every later change of
+# day, layers or event types is a message of a few dozen bytes that the page's own controller applies
+# (kzcourse.maps: almaty_map(day=None)), so Leaflet keeps the student's pan and zoom.
+_BRIDGE_ESM = """
+function render({ model, el }) {
+  const frame = document.createElement("iframe");
+  frame.title = model.get("title");
+  frame.style.width = "100%";
+  frame.style.height = model.get("height") + "px";
+  frame.style.border = "1px solid #ccc";
+  const send = () => {
+    if (!frame.contentWindow) return;
+    frame.contentWindow.postMessage({ kzcourse: { day: model.get("day"), layers: model.get("layers"),
+      event_types: model.get("event_types"), external: true } }, "*");
+  };
+  const listen = (event) => {
+    if (event.source !== frame.contentWindow || !event.data || !event.data.kzcourseView) return;
+    model.set("view", event.data.kzcourseView);
+    model.save_changes();
+  };
+  window.addEventListener("message", listen);
+  frame.addEventListener("load", send);
+  frame.srcdoc = model.get("html");
+  model.on("change:day", send);
+  model.on("change:layers", send);
+  model.on("change:event_types", send);
+  model.on("change:html", () => { frame.srcdoc = model.get("html"); });
+  return () => window.removeEventListener("message", listen);
+}
+export default { render };
+"""
 
-    Moving the slider or changing a selection redraws the map (via
-    :func:`almaty_view`). The controls are reachable as attributes of the
-    returned box: ``.day`` (IntSlider 1-19), ``.layers`` and ``.event_types``
-    (SelectMultiple), ``.view`` (HTML showing the map) and ``.caption`` (HTML
-    with the map's text alternative).
+_BRIDGE_CLASS: list[type] = []
+
+
+def _bridge_class() -> type:
+    """:class:`MapBridge`, made on first use (anywidget and traitlets load only when an explorer is built)."""
+    if not _BRIDGE_CLASS:
+        import anywidget
+        import traitlets
+
+        class MapBridge(anywidget.AnyWidget):
+            """A kzcourse map shown once, then driven by small messages: ``day``, ``layers``, ``event_types``.
+
+            ``view`` is what the map reports back after every move: ``{"center": [lat, lon], "zoom": z}``.
+            """
+
+            _esm = _BRIDGE_ESM
+            html = traitlets.Unicode("").tag(sync=True)
+            title = traitlets.Unicode("Map").tag(sync=True)
+            height = traitlets.Int(520).tag(sync=True)
+            day = traitlets.Int(19).tag(sync=True)
+            layers = traitlets.List(traitlets.Unicode()).tag(sync=True)
+            event_types = traitlets.List(traitlets.Unicode()).tag(sync=True)
+            view = traitlets.Dict().tag(sync=True)
+
+        MapBridge.__module__ = __name__
+        _BRIDGE_CLASS.append(MapBridge)
+    return _BRIDGE_CLASS[0]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MapBridge":
+        return _bridge_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def checkbox_group(options: Iterable[str], value: Iterable[str], description: str) -> "ipywidgets.VBox":
+    """A multiple choice a student makes by ticking boxes (no Ctrl-click): a box with one Checkbox per option.
+
+    The box's ``.value`` is the tuple of ticked options, in the order of ``options``;
+    setting it ticks exactly those boxes, and ``observe(handler, names="value")`` works
+    as on any widget.
+
+    >>> g = checkbox_group(["a", "b", "c"], ["a"], "Letters")
+    >>> g.value
+    ('a',)
+    >>> g.children[2].value = True
+    >>> g.value
+    ('a', 'c')
+    >>> g.value = ("b",)
+    >>> [c.value for c in g.children[1:]]
+    [False, True, False]
+    """
+    import ipywidgets as widgets
+    import traitlets
+
+    options = list(options)
+
+    class CheckboxGroup(widgets.VBox):
+        value = traitlets.Tuple()
+
+    boxes = [widgets.Checkbox(value=o in set(value), description=o, indent=False,
+                              layout=widgets.Layout(width="auto")) for o in options]
+    title = widgets.HTML(f"<b>{html.escape(description)}</b>")
+    group = CheckboxGroup([title, *boxes], value=tuple(o for o in options if o in set(value)))
+    group.options = tuple(options)
+    group.checkboxes = boxes
+    syncing = []
+
+    def from_boxes(_change: Any = None) -> None:
+        if not syncing:
+            group.value = tuple(o for o, b in zip(options, boxes) if b.value)
+
+    def to_boxes(change: Any) -> None:
+        syncing.append(True)
+        try:
+            for o, b in zip(options, boxes):
+                b.value = o in set(change["new"])
+        finally:
+            syncing.pop()
+
+    for b in boxes:
+        b.observe(from_boxes, names="value")
+    group.observe(to_boxes, names="value")
+    return group
+
+
+def almaty_explorer(*, offline: bool | None = None, folder: str | Path | None = None) -> "ipywidgets.VBox":
+    """An ipywidgets explorer of the Almaty map: a day slider, layers and event types as check boxes.
+
+    The map is sent to the browser once (the map of :func:`kzcourse.maps.almaty_map` with
+    ``day=None``, every layer and type in it). Moving the slider or ticking a box sends
+    only the new choice, and the map's own controller shows what :func:`almaty_view`
+    would show for it, so the student's pan and zoom stay as they were. The slider is the
+    only day control: the map's own day slider is hidden while the explorer drives it.
+
+    The controls are reachable as attributes of the returned box: ``.day`` (IntSlider
+    1-19), ``.layers`` and ``.event_types`` (check-box groups, see :func:`checkbox_group`;
+    ``.value`` is the tuple of ticked options), ``.view`` (the :class:`MapBridge` showing
+    the map; ``.view.view`` is the centre and zoom the map reports) and ``.caption``
+    (HTML with the text alternative of the map now shown).
 
     Parameters
     ----------
     offline : bool or None, default None
         Build offline maps (no tiles, inlined Leaflet); None follows ``KZCOURSE_OFFLINE``
-        (see :func:`kzcourse.maps.resolve_offline`).
+        (see :func:`kzcourse.maps.resolve_offline`). Online, the tiles are the basemap and
+        the ``'countries'`` layer is not offered.
     folder : str or Path, optional
         A folder with a copy of the data files.
 
@@ -97,31 +222,35 @@ def almaty_explorer(*, offline: bool | None = None, folder: str | Path | None = 
     >>> w = almaty_explorer(offline=True)
     >>> w.day.min, w.day.max, w.day.value
     (1, 19, 19)
-    >>> w.day.value = 5  # the map below redraws
+    >>> w.day.value = 5  # the map is told the new day; it is not sent again
+    >>> w.view.day
+    5
     """
     import ipywidgets as widgets
 
     from kzcourse import maps, queries
 
     offline = maps.resolve_offline(offline)
-    day = widgets.IntSlider(value=19, min=1, max=19, step=1, description="Day (Jan)", continuous_update=False)
-    shown = [name for name in maps.LAYERS if offline or name != "countries"]  # as almaty_map's default
-    layers = widgets.SelectMultiple(options=list(maps.LAYERS), value=shown, description="Layers", rows=len(maps.LAYERS))
+    offered = [name for name in maps.LAYERS if offline or name != "countries"]  # as almaty_map's default
     types = queries.all_event_types()
-    event_types = widgets.SelectMultiple(options=types, value=types, description="Event types", rows=len(types))
-    view = widgets.HTML()
+    full = maps.almaty_map(day=None, offline=offline, layers=offered, folder=folder)
+    bridge = _bridge_class()(html=full.get_root().render(), title=maps.describe(full).caption[:120],
+                             day=19, layers=offered, event_types=types)
+    day = widgets.IntSlider(value=19, min=1, max=19, step=1, description="Day (Jan)", continuous_update=False)
+    layers = checkbox_group(offered, offered, "Layers")
+    event_types = checkbox_group(types, types, "Event types")
     caption = widgets.HTML()
 
     def redraw(_change: Any = None) -> None:
+        bridge.day, bridge.layers, bridge.event_types = day.value, list(layers.value), list(event_types.value)
         m = almaty_view(day.value, list(layers.value), list(event_types.value), offline=offline, folder=folder)
-        view.value = _map_html(m)
         caption.value = f"<p><em>{html.escape(maps.describe(m).caption)}</em></p>"
 
     for control in (day, layers, event_types):
         control.observe(redraw, names="value")
     redraw()
-    box = widgets.VBox([widgets.HBox([day, layers, event_types]), caption, view])
-    box.day, box.layers, box.event_types, box.view, box.caption = day, layers, event_types, view, caption
+    box = widgets.VBox([widgets.HBox([day, layers, event_types]), caption, bridge])
+    box.day, box.layers, box.event_types, box.view, box.caption = day, layers, event_types, bridge, caption
     return box
 
 

@@ -445,3 +445,64 @@ def test_no_answer_in_the_lesson(lesson, executed):
               for n in assigned_names(strip_solution_markers(src)) if n in read}
     found = _leaks({n: v for n, v in values.items() if n in graded}, _student_texts(lesson, nb))
     assert not found, "answers printed in the lesson:\n" + "\n".join(found)
+
+
+def _feedback_page(lesson, graded, student: str = "blank") -> Path:
+    course_dir, _ = graded(lesson)
+    (page,) = (course_dir / "feedback" / student / lesson.id).glob("*.html")
+    return page
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_feedback_page_draws_every_chart_offline(lesson, graded, browser_page):
+    """The feedback of the executed student edition shows a drawn chart wherever the notebook has a figure."""
+    course_dir, _ = graded(lesson)
+    autograded = nbformat.read(course_dir / "autograded" / "blank" / lesson.id / f"{lesson.id}.ipynb", as_version=4)
+    figures = sum("application/vnd.plotly.v1+json" in o.get("data", {}) for c in autograded.cells
+                  if c.cell_type == "code" for o in c.outputs)
+    page = _feedback_page(lesson, graded)
+    browser_page.set_viewport_size({"width": 1200, "height": 800})
+    browser_page.goto(page.as_uri(), wait_until="load")
+    if figures:
+        browser_page.wait_for_function(f"() => document.querySelectorAll('.kzcourse-chart .main-svg').length >= {figures}",
+                                       timeout=60_000)
+    drawn = browser_page.eval_on_selector_all(".kzcourse-chart", "els => els.map(e => !!e.querySelector('.main-svg'))")
+    assert drawn == [True] * figures
+    assert page.read_text(encoding="utf-8").count("window.__kzDefine = window.define") == (1 if figures else 0)
+
+
+from tests.browser.axe import CONTENT as CONTENT_SELECTOR  # noqa: E402
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_executed_student_edition_has_no_serious_accessibility_violation(lesson, graded, browser_page):
+    """axe-core on the executed student edition as HTML (the feedback page): 0 serious/critical in kzcourse's content.
+
+    Violations in nbconvert's own chrome (prompts, code highlighting, page structure) are
+    printed for the record and not counted.
+    """
+    from nbconvert import HTMLExporter
+
+    from tests.browser.axe import audit, serious
+
+    course_dir, _ = graded(lesson)
+    executed = course_dir / "autograded" / "blank" / lesson.id / f"{lesson.id}.ipynb"
+    exported = course_dir / f"{lesson.id}-student-edition.html"
+    exported.write_text(HTMLExporter(template_name="lab").from_filename(str(executed))[0], encoding="utf-8")
+    browser_page.set_viewport_size({"width": 1200, "height": 800})
+    ours = {}
+    for name, page in (("nbconvert", exported), ("feedback", _feedback_page(lesson, graded))):
+        browser_page.goto(page.as_uri(), wait_until="load")
+        browser_page.wait_for_timeout(500)
+        violations = audit(browser_page)
+        chrome = serious(violations, ours=False)
+        ours[name] = serious(violations, ours=True)
+        content = browser_page.eval_on_selector_all(CONTENT_SELECTOR, "els => els.length")
+        assert content > 5, f"{name}: the audit found no kzcourse content to judge"
+        print(f"{lesson.id} {name}: {len(ours[name])} serious/critical in kzcourse's content, {len(chrome)} in the "
+              f"tool's chrome ({', '.join(sorted({c.split(' ')[0] for c in chrome})) or 'none'})")
+    assert ours == {"nbconvert": [], "feedback": []}
