@@ -1,0 +1,211 @@
+"""The spread map: where the protests began and spread, and the CSTO contingents."""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kzcourse import data, queries
+from kzcourse.maps._draw import (
+    MapDescription,
+    MarkerStyle,
+    OKABE_ITO,
+    _NE_ATTRIBUTION,
+    _bbox_corners,
+    _bind,
+    _countries_layer,
+    _country_points,
+    _day_label,
+    _esc,
+    _finish,
+    _fit,
+    _kaz_point,
+    _legend,
+    _load,
+    _marker,
+    _mercator_angle,
+    _new_map,
+    _short_day,
+    _svg,
+    resolve_offline,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import folium
+    import pandas as pd
+
+
+# --------------------------------------------------------------------------- spread and CSTO
+def _figure_text(t: Any) -> str:
+    """'2,030 troops: official, given by ... on 13 January 2022' for a row of queries.contingents()."""
+    return f"{int(t.troops):,} troops: {t.kind}, given by {t.given_by} on {_day_label(t.as_of)}"
+
+
+#: Colours for the day protests reached a city: first day, the day after, later (with different shapes too).
+_SPREAD_STYLES = (
+    MarkerStyle(OKABE_ITO["vermillion"], "star", "Where protests began", 26),
+    MarkerStyle(OKABE_ITO["orange"], "diamond", "Reached the next day", 20),
+    MarkerStyle(OKABE_ITO["blue"], "circle", "Reached later", 16),
+)
+
+
+def spread_map(offline: bool | None = None, *, folder: str | Path | None = None) -> "folium.Map":
+    """Where the protests began and spread, and the CSTO contingents sent to Kazakhstan.
+
+    Cities are marked with the day of their first protest or riot in
+    ``events.csv`` (:func:`kzcourse.queries.protest_spread`). Countries that sent troops
+    (``relations.csv``, :func:`kzcourse.queries.contingents`) are shaded and joined to
+    Kazakhstan by an arrow whose tooltip gives the number the ``figures`` table stands by, and its source.
+
+    Parameters
+    ----------
+    offline : bool or None, default None
+        None: online unless ``KZCOURSE_OFFLINE`` is set (see :func:`resolve_offline`).
+        Inline a vendored Leaflet and use no tiles.
+    folder : str or Path, optional
+        A folder with a copy of the data files.
+
+    Returns
+    -------
+    folium.Map
+
+    Examples
+    --------
+    >>> from kzcourse.maps import describe
+    >>> m = spread_map(offline=True)
+    >>> describe(m).caption.startswith("How the protests spread")
+    True
+    """
+    import folium
+    import pandas as pd
+
+    offline = resolve_offline(offline)
+    places = _load("places", folder)
+    spread = queries.protest_spread(folder=folder)
+    troops = queries.contingents(folder=folder)
+    cite = data.citer(folder)
+    title = "How the protests spread, and the CSTO contingents"
+    m = _new_map(offline=offline, title=title, location=(47.0, 60.0), zoom_start=3)
+    shade = {code: OKABE_ITO["orange"] for code in troops["country"]}
+    _countries_layer(highlight=shade).add_to(m)
+
+    rows = []
+    cities = folium.FeatureGroup(name="Protests by city", show=True)
+    start = spread["first_day"].min() if len(spread) else None
+    for r in spread.itertuples():
+        lag = (r.first_day - start).days
+        style = _SPREAD_STYLES[min(lag, 2)]
+        tip = f"{r.name}: first {r.event_type.lower()} on {_short_day(r.first_day)}"
+        popup = (
+            f'<div class="kz-popup"><h4>{_esc(r.name)} — {_esc(_day_label(r.first_day))}</h4>'
+            f'<p>{_esc(r.notes)}</p><div class="kz-cite">Source: {_esc(cite(r.cite))}</div></div>'
+        )
+        _marker((r.lat, r.lon), style, tooltip=tip, popup=popup, css="kz-spread").add_to(cities)
+        folium.Marker(
+            [r.lat, r.lon],
+            icon=folium.DivIcon(html=_esc(_short_day(r.first_day)), icon_size=(48, 14), icon_anchor=(-10, 7), class_name="kz-label"),
+        ).add_to(cities)
+        rows.append(
+            {
+                "what": "protests reached" if lag else "protests began",
+                "where": r.name,
+                "day": r.first_day.date().isoformat(),
+                "number": pd.NA,
+                "detail": f"{r.event_type}: {r.notes}",
+                "source": cite(r.cite),
+            }
+        )
+    cities.add_to(m)
+
+    arrows = folium.FeatureGroup(name="CSTO contingents", show=True)
+    target = _kaz_point()
+    capitals = places.loc[places["kind"] == "capital"]
+    centroids = _country_points(troops["country"])
+    notes = []
+    origins = []
+    for t in troops.itertuples():
+        cap = capitals.loc[(capitals["country"] == t.country)]
+        origin = (float(cap.iloc[0]["lat"]), float(cap.iloc[0]["lon"])) if len(cap) else centroids.get(t.country)
+        if origin is None:
+            notes.append(f"No location for {t.name} ({t.country}): no capital in places.csv and no polygon shipped.")
+            continue
+        origins.append(origin)
+        if pd.isna(t.troops):
+            tip = f"{t.name}: sent troops; the dataset gives no number (source: {cite(t.cite)})"
+        else:
+            tip = f"{t.name}: {int(t.troops):,} troops (source: {cite(t.figure_cite)})"
+        popup = (
+            f'<div class="kz-popup"><h4>{_esc(t.name)} → Kazakhstan</h4><p>{_esc(t.notes)}</p>'
+            f'<div class="kz-cite">Source: {_esc(cite(t.cite))}</div>'
+            + (
+                ""
+                if pd.isna(t.troops)
+                else f'<p>Size: {_esc(_figure_text(t))}</p><div class="kz-cite">Source: {_esc(cite(t.figure_cite))}</div>'
+            )
+            + "</div>"
+        )
+        line = folium.PolyLine(
+            [list(origin), list(target)], color=OKABE_ITO["black"], weight=2.5, opacity=0.85, dash_array="6 4"
+        )
+        line.add_child(_bind(tip, popup))
+        line.add_to(arrows)
+        head = MarkerStyle(OKABE_ITO["black"], "arrowhead", "arrow", 18)
+        _marker(target, head, tooltip=tip, popup=popup, rotate=_mercator_angle(origin, target), css="kz-arrowhead").add_to(arrows)
+        rows.append(
+            {
+                "what": "troops sent",
+                "where": t.name,
+                "day": "" if pd.isna(t.valid_from) else pd.Timestamp(t.valid_from).date().isoformat(),
+                "number": t.troops,
+                "detail": t.notes if pd.isna(t.troops) else _figure_text(t),
+                "source": cite(t.figure_cite or t.cite),
+            }
+        )
+        if pd.isna(t.troops):
+            notes.append(f"The dataset gives no troop number for {t.name}.")
+    arrows.add_to(m)
+    _fit(m, _bbox_corners("KAZ") + [(r.lat, r.lon) for r in spread.itertuples()] + origins)
+
+    entries = [(_svg(s.shape, s.colour, 16), s.label) for s in _SPREAD_STYLES]
+    entries.append(
+        (
+            f'<svg width="28" height="12" aria-hidden="true"><line x1="0" y1="6" x2="20" y2="6" stroke="#000" '
+            f'stroke-width="2.5" stroke-dasharray="6 4"/><polygon points="28,6 18,1 20,6 18,11"/></svg>',
+            "Troops sent to Kazakhstan (CSTO)",
+        )
+    )
+    entries.append(
+        (
+            f'<svg width="18" height="12" aria-hidden="true"><rect width="18" height="12" fill="{OKABE_ITO["orange"]}" '
+            f'fill-opacity=".35" stroke="#333" stroke-dasharray="4 3"/></svg>',
+            "Country that sent troops",
+        )
+    )
+    began = ", ".join(spread.loc[spread["origin"], "name"]) if len(spread) else ""
+    caption = (
+        f"{title}: "
+        + (
+            f"protests began in {began} on {_day_label(start)} and reached {len(spread) - int(spread['origin'].sum())} "
+            f"more cities by {_day_label(spread['first_day'].max())}; "
+            if len(spread)
+            else "the dataset has no protest or riot events yet; "
+        )
+        + (
+            f"{len(troops)} countries sent troops ({', '.join(troops['name'])}), arrows point to Kazakhstan."
+            if len(troops)
+            else "the dataset records no troops sent (relations.csv has no 'sent-troops-to' tie from a state)."
+        )
+    )
+    for a in queries.alliance_force(folder=folder).itertuples():
+        known = not pd.isna(a.troops)
+        rows.append({"what": "whole force", "where": a.name, "day": "", "number": a.troops,
+                     "detail": _figure_text(a) if known else a.notes, "source": cite(a.figure_cite or a.cite)})
+        if known:
+            caption += f" The dataset puts the {a.name}'s whole force at {int(a.troops):,} troops ({_figure_text(a)})."
+    if not len(troops):
+        notes.append("No CSTO contingents in relations.csv: the arrows are missing until the dataset records them.")
+    m.add_child(_legend("Spread of the protests; CSTO", entries, _NE_ATTRIBUTION, caption))
+    folium.LayerControl(collapsed=True).add_to(m)
+    table = pd.DataFrame(rows, columns=["what", "where", "day", "number", "detail", "source"])
+    table["number"] = pd.array(table["number"].tolist(), dtype="Int64")
+    return _finish(m, MapDescription(caption, table, notes))
