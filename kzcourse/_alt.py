@@ -35,6 +35,14 @@ class Description:
     table: "pd.DataFrame"
     notes: list[str] = field(default_factory=list)
 
+    def caption_only(self) -> "Caption":
+        """The caption alone, shown in a notebook as formatted text (for a cell that shows the figure below it).
+
+        >>> Description("A map.", None).caption_only()._repr_html_()
+        '<p class="kzcourse-caption"><em>A map.</em></p>'
+        """
+        return Caption(self.caption)
+
     def __iter__(self) -> Iterator[Any]:
         # ``caption, table = describe(fig)`` keeps working for code written when describe returned a pair.
         return iter((self.caption, self.table))
@@ -49,3 +57,16 @@ class Description:
         table = self.table.to_html(index=False, border=0, na_rep="") if len(self.table) else "<p>(the table is empty)</p>"
         return (f"<figure class=\"kzcourse-description\"><figcaption style=\"max-width:60em;font-weight:bold\">"
                 f"{html.escape(self.caption)}</figcaption>{table}{notes}</figure>")
+
+
+@dataclass(frozen=True)
+class Caption:
+    """A figure's caption as formatted text: italic in a notebook, plain with ``str()``."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return f'<p class="kzcourse-caption"><em>{html.escape(self.text)}</em></p>'

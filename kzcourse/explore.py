@@ -147,11 +147,11 @@ def checkbox_group(options: Iterable[str], value: Iterable[str], description: st
     >>> g = checkbox_group(["a", "b", "c"], ["a"], "Letters")
     >>> g.value
     ('a',)
-    >>> g.children[2].value = True
+    >>> g.checkboxes[2].value = True
     >>> g.value
     ('a', 'c')
     >>> g.value = ("b",)
-    >>> [c.value for c in g.children[1:]]
+    >>> [c.value for c in g.checkboxes]
     [False, True, False]
     """
     import ipywidgets as widgets
@@ -186,6 +186,13 @@ def checkbox_group(options: Iterable[str], value: Iterable[str], description: st
         b.observe(from_boxes, names="value")
     group.observe(to_boxes, names="value")
     return group
+
+
+def _caption_html(m: Any) -> str:
+    """The text alternative of the map now shown, as the explorer writes it above the map."""
+    from kzcourse import maps
+
+    return f"<p role='status'><em>{html.escape(maps.describe(m).caption)}</em></p>"
 
 
 def almaty_explorer(*, offline: bool | None = None, folder: str | Path | None = None) -> "ipywidgets.VBox":
@@ -244,7 +251,7 @@ def almaty_explorer(*, offline: bool | None = None, folder: str | Path | None = 
     def redraw(_change: Any = None) -> None:
         bridge.day, bridge.layers, bridge.event_types = day.value, list(layers.value), list(event_types.value)
         m = almaty_view(day.value, list(layers.value), list(event_types.value), offline=offline, folder=folder)
-        caption.value = f"<p><em>{html.escape(maps.describe(m).caption)}</em></p>"
+        caption.value = _caption_html(m)
 
     for control in (day, layers, event_types):
         control.observe(redraw, names="value")

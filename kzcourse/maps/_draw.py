@@ -9,13 +9,14 @@ import functools
 import html
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kzcourse import data, geo
-from kzcourse._style import EVENT_TYPE_COLOURS, OKABE_ITO
+from kzcourse._alt import Description
+from kzcourse._style import EVENT_STYLES, OKABE_ITO, event_style
 from kzcourse.errors import InputTypeError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,18 +60,13 @@ PLACE_STYLES: dict[str, MarkerStyle] = {
     "site": MarkerStyle(OKABE_ITO["bluish_green"], "pin", "Site in the city", 22),
     "region": MarkerStyle(OKABE_ITO["reddish_purple"], "hexagon", "Region", 20),
 }
-#: Event types: the course's colour per ACLED type plus a shape per type.
-EVENT_SHAPES: dict[str, str] = {
-    "Protests": "circle",
-    "Riots": "triangle",
-    "Violence against civilians": "diamond",
-    "Battles": "cross",
-    "Strategic developments": "square",
-}
+#: Event types: the shape of each ACLED type's map marker (from :data:`kzcourse._style.EVENT_STYLES`).
+EVENT_SHAPES: dict[str, str] = {t: st.map_shape for t, st in EVENT_STYLES.items()}
 
 
 def _event_style(event_type: str) -> MarkerStyle:
-    return MarkerStyle(EVENT_TYPE_COLOURS.get(event_type, OKABE_ITO["black"]), EVENT_SHAPES.get(event_type, "circle"), event_type, 14)
+    style = event_style(event_type)
+    return MarkerStyle(style.colour, style.map_shape, event_type, 14)
 
 
 _SHAPES: dict[str, str] = {
@@ -101,26 +97,8 @@ def _svg(shape: str, colour: str, size: int, *, rotate: float = 0.0, title: str 
 
 
 # --------------------------------------------------------------------------- text alternative
-@dataclass
-class MapDescription:
-    """A map's text alternative: a caption and a table of what it shows.
-
-    ``str(description)`` gives the caption followed by the table as text; in a
-    notebook the description renders as a caption above an HTML table.
-    """
-
-    caption: str
-    table: "pd.DataFrame"
-    notes: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        body = self.table.to_string(index=False) if len(self.table) else "(the table is empty)"
-        notes = "".join(f"\nNote: {n}" for n in self.notes)
-        return f"{self.caption}\n\n{body}{notes}"
-
-    def _repr_html_(self) -> str:
-        notes = "".join(f"<p><em>Note:</em> {html.escape(n)}</p>" for n in self.notes)
-        return f"<figure><figcaption>{html.escape(self.caption)}</figcaption>{self.table.to_html(index=False)}{notes}</figure>"
+#: A map's text alternative is the one type every kzcourse figure uses (:class:`kzcourse._alt.Description`).
+MapDescription = Description
 
 
 # --------------------------------------------------------------------------- data helpers
@@ -183,12 +161,34 @@ def resolve_offline(offline: bool | None = None) -> bool:
     raise InputTypeError(f"offline should be True, False or None, got {describe(offline)}.")
 
 
+_MAP_CLASS: list[type] = []
+
+
+def _map_class() -> type:
+    """A ``folium.Map`` whose notebook iframe carries a title (the map's caption) for screen readers."""
+    if not _MAP_CLASS:
+        import folium
+
+        class Map(folium.Map):
+            """folium's Map; in a notebook its iframe is titled with the map's caption (WCAG: frames have titles)."""
+
+            def _repr_html_(self, **kwargs: Any) -> str:
+                out = super()._repr_html_(**kwargs)
+                alt = getattr(self, "kz_alt", None)
+                title = alt.caption if alt is not None else self.get_root().title or "Map"
+                return out.replace("<iframe ", f'<iframe title="{html.escape(title, quote=True)}" ', 1)
+
+        Map.__module__ = "kzcourse.maps"
+        _MAP_CLASS.append(Map)
+    return _MAP_CLASS[0]
+
+
 def _new_map(*, offline: bool, title: str, location=(48.0, 67.0), zoom_start: int = 4, **kwargs: Any) -> "folium.Map":
     """A folium Map with kzcourse's basemap choice; offline assets are set on this instance only."""
     import folium
     from branca.element import Element
 
-    m = folium.Map(
+    m = _map_class()(
         location=list(location),
         zoom_start=zoom_start,
         tiles=None if offline else "OpenStreetMap",
@@ -207,6 +207,8 @@ def _new_map(*, offline: bool, title: str, location=(48.0, 67.0), zoom_start: in
         root.header.add_child(Element(f"<script>{_asset('leaflet.js')}</script>"), name="kz_leaflet_js")
         root.header.add_child(Element("<style>.leaflet-container{background:#e8f1f8;}</style>"), name="kz_sea")
     root.header.add_child(Element(_KZ_CSS), name="kz_css")
+    if not offline:
+        _offline_notice(m)
     m.kz_offline = offline
     return m
 
@@ -222,6 +224,16 @@ _KZ_CSS = """<style>
 .kz-legend div{display:flex;align-items:center;gap:6px;}
 .kz-slider input{width:180px;vertical-align:middle;}
 .kz-sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;}
+.leaflet-tooltip.kz-tip,.kz-map .leaflet-tooltip{white-space:normal;max-width:260px;width:max-content;}
+.leaflet-tooltip.kz-place-label{background:none;border:none;box-shadow:none;padding:0 2px;font:bold 12px/1.1 sans-serif;
+  color:#000;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;white-space:nowrap;max-width:none;}
+.leaflet-tooltip.kz-country-label{background:none;border:none;box-shadow:none;padding:0;font:italic 13px/1.1 sans-serif;
+  color:#444;text-shadow:0 0 3px #fff,0 0 3px #fff;white-space:nowrap;max-width:none;letter-spacing:.03em;}
+.leaflet-tooltip.kz-hub-label{background:#fff;border:1px solid #666;border-radius:3px;padding:1px 4px;
+  font:11px/1.2 sans-serif;color:#000;white-space:nowrap;max-width:none;}
+.leaflet-tooltip.kz-place-label:before,.leaflet-tooltip.kz-country-label:before,.leaflet-tooltip.kz-hub-label:before{display:none;}
+.kz-offline-notice{position:absolute;z-index:1000;left:10%;right:10%;top:30%;background:#fff;border:2px solid #D55E00;
+  padding:12px 16px;font:14px/1.4 sans-serif;color:#000;border-radius:4px;box-shadow:0 1px 6px rgba(0,0,0,.4);}
 .kz-popup h4{margin:0 0 4px;} .kz-popup ul{margin:4px 0;padding-left:16px;} .kz-popup .kz-cite{color:#444;font-size:11px;}
 </style>"""
 
@@ -270,13 +282,16 @@ def _legend(title: str, entries: list[tuple[str, str]], credit: str, caption: st
     )
 
 
-def _marker(location, style: MarkerStyle, *, tooltip: str, popup: str | None = None, css: str = "", rotate: float = 0.0):
+def _marker(location, style: MarkerStyle, *, tooltip: str, popup: str | None = None, css: str = "", rotate: float = 0.0,
+            offset: tuple[int, int] = (0, 0)):
+    """A marker drawn as an inline SVG; ``offset`` moves the drawing (pixels, y down), not the location."""
     import folium
 
+    anchor_y = style.size - 1 if style.shape == "pin" else style.size // 2
     icon = folium.DivIcon(
         html=_svg(style.shape, style.colour, style.size, rotate=rotate, title=tooltip),
         icon_size=(style.size, style.size),
-        icon_anchor=(style.size // 2, style.size - 1 if style.shape == "pin" else style.size // 2),
+        icon_anchor=(style.size // 2 - offset[0], anchor_y - offset[1]),
         class_name=f"kz-marker {css}".strip(),
     )
     marker = folium.Marker(location=[float(location[0]), float(location[1])], icon=icon)
@@ -289,14 +304,107 @@ _BIND_JS = """{% macro script(this, kwargs) %}
     {{ this._parent.get_name() }}.bindTooltip({{ this.tooltip|tojson }}, {sticky: true});
     {%- endif %}
     {%- if this.content %}
-    {{ this._parent.get_name() }}.bindPopup({{ this.content|tojson }}, {maxWidth: {{ this.max_width }}});
+    {{ this._parent.get_name() }}.bindPopup({{ this.content|tojson }}, {maxWidth: {{ this.max_width }}, autoPanPaddingTopLeft: [60, 90]});
     {%- endif %}
 {% endmacro %}"""
 
 
-def _bind(tooltip: str | None, popup: str | None, max_width: int = 360):
+def _bind(tooltip: str | None, popup: str | None, max_width: int = 300):
     """Tooltip and popup bound with plain Leaflet (folium's Popup needs jQuery, which offline maps do not ship)."""
     return _macro(_BIND_JS, name="KzBind", tooltip=tooltip, content=popup, max_width=int(max_width))
+
+
+_LABELS_JS = """{% macro script(this, kwargs) %}
+(function () {
+    var map = {{ this._parent.get_name() }};
+    var group = L.layerGroup().addTo(map);
+    {{ this.labels|tojson }}.forEach(function (l) {
+        var tip = L.tooltip({permanent: true, interactive: false, direction: l[3], offset: l[4], className: l[2], opacity: 1})
+            .setLatLng([l[0], l[1]]).setContent(l[5]);
+        group.addLayer(tip);
+    });
+    window[{{ this.get_name()|tojson }}] = group;
+})();
+{% endmacro %}"""
+
+
+def _labels(labels: list[tuple[float, float, str, str, str, tuple[int, int]]], name: str = "KzLabels"):
+    """Permanent text labels on the map: ``(lat, lon, text, css class, direction, (dx, dy) offset)`` each.
+
+    They are Leaflet tooltips (text in the page, read by screen readers), not markers.
+    """
+    rows = [[float(lat), float(lon), css, direction, list(offset), html.escape(text)]
+            for lat, lon, text, css, direction, offset in labels]
+    return _macro(_LABELS_JS, name=name, labels=rows)
+
+
+def _ring_offsets(count: int, first_radius: int = 24, spacing: int = 22) -> list[tuple[int, int]]:
+    """Pixel offsets for ``count`` markers sharing one point: rings around it, innermost first, clockwise from the top.
+
+    >>> _ring_offsets(3)
+    [(0, -24), (21, 12), (-21, 12)]
+    >>> [round(math.hypot(x, y)) for x, y in _ring_offsets(7)]
+    [24, 24, 24, 24, 24, 24, 46]
+    >>> len(set(_ring_offsets(20))) == 20
+    True
+    """
+    out: list[tuple[int, int]] = []
+    radius = first_radius
+    while len(out) < count:
+        slots = max(6, int(2 * math.pi * radius / spacing))
+        take = min(slots, count - len(out))
+        for i in range(take):
+            a = -math.pi / 2 + 2 * math.pi * i / take
+            out.append((round(radius * math.cos(a)), round(radius * math.sin(a))))
+        radius += spacing
+    return out
+
+
+_OFFLINE_NOTICE = """<script>
+(function () {
+    if (window.L) { return; }
+    var box = document.createElement("div");
+    box.className = "kz-offline-notice";
+    box.setAttribute("role", "alert");
+    box.innerHTML = {{ this.text|tojson }};
+    document.body.appendChild(box);
+})();
+</script>"""
+
+#: What an online map says, in the map, when it cannot reach the internet.
+OFFLINE_NOTICE = (
+    "<b>This map could not load.</b> Online maps take Leaflet and the map tiles from the internet, which "
+    "this computer cannot reach. Ask for offline maps, which need no network: set <code>KZCOURSE_OFFLINE=1</code> "
+    "where JupyterLab is started (e.g. <code>KZCOURSE_OFFLINE=1 make lab</code>, or in the hub's spawner "
+    "environment) and run the cell again, or build this map with <code>offline=True</code>."
+)
+
+_TILE_WATCH_JS = """{% macro script(this, kwargs) %}
+(function () {
+    var map = {{ this._parent.get_name() }}, failed = 0, shown = false;
+    map.eachLayer(function (layer) {
+        if (!(layer instanceof L.TileLayer)) { return; }
+        layer.on("tileerror", function () {
+            failed += 1;
+            if (shown || failed < 4) { return; }
+            shown = true;
+            var box = L.DomUtil.create("div", "kz-offline-notice", map.getContainer());
+            box.setAttribute("role", "alert");
+            box.innerHTML = {{ this.text|tojson }};
+        });
+    });
+})();
+{% endmacro %}"""
+
+
+def _offline_notice(m: "folium.Map") -> None:
+    """An online map that cannot reach the internet says so in the map, naming KZCOURSE_OFFLINE=1."""
+    from branca.element import Element
+    from jinja2 import Template
+
+    notice = Template(_OFFLINE_NOTICE).render(this={"text": OFFLINE_NOTICE})
+    m.get_root().html.add_child(Element(notice), name="kz_offline_notice")
+    m.add_child(_macro(_TILE_WATCH_JS, name="KzTileWatch", text=OFFLINE_NOTICE))
 
 
 def _countries_layer(*, highlight: dict[str, str] | None = None, name: str = "Countries (Natural Earth)", show: bool = True):
@@ -407,6 +515,117 @@ def _country_points(codes: Iterable[str]) -> dict[str, tuple[float, float]]:
 @functools.lru_cache(maxsize=None)
 def _all_country_points() -> dict[str, tuple[float, float]]:
     return {f["properties"]["iso_a3"]: _centroid(f["geometry"]) for f in geo.countries()["features"]}
+
+
+def _inside(lon: float, lat: float, rings: list[list[list[float]]]) -> bool:
+    """Ray casting: is (lon, lat) inside the polygon given as rings of [lon, lat] (holes count as outside)?"""
+    hit = False
+    for ring in rings:
+        for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1]):
+            if (y0 > lat) != (y1 > lat) and lon < x0 + (lat - y0) * (x1 - x0) / (y1 - y0):
+                hit = not hit
+    return hit
+
+
+@functools.lru_cache(maxsize=64)
+def country_label_point(code: str, view: tuple[float, float, float, float] = (30.0, 20.0, 58.0, 100.0)) -> tuple[float, float] | None:
+    """Where a country's name goes on a map of Central Asia: (lat, lon) inside its Natural Earth polygon.
+
+    Grid points (every 1.5 degrees) inside the country and inside ``view`` (south, west, north,
+    east) are collected; the label goes at the one nearest to their mean, so it falls inside
+    the visible part of the country (Russia's name sits north of Kazakhstan, not in Siberia).
+    None if the country has no grid point in view.
+
+    >>> lat, lon = country_label_point("KAZ")
+    >>> 40 < lat < 55 and 50 < lon < 85
+    True
+    """
+    feature = next((f for f in geo.countries()["features"] if f["properties"]["iso_a3"] == code), None)
+    if feature is None:
+        return None
+    geometry = feature["geometry"]
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    south, west, north, east = view
+    inside = []
+    for polygon in polygons:
+        lons = [pt[0] for pt in polygon[0]]
+        lats = [pt[1] for pt in polygon[0]]
+        lat = max(south, math.floor(min(lats))) + 0.75
+        while lat <= min(north, max(lats)):
+            lon = max(west, math.floor(min(lons))) + 0.75
+            while lon <= min(east, max(lons)):
+                if _inside(lon, lat, polygon):
+                    inside.append((lat, lon))
+                lon += 1.5
+            lat += 1.5
+    if not inside:
+        return None
+    mlat = sum(p[0] for p in inside) / len(inside)
+    mlon = sum(p[1] for p in inside) / len(inside)
+    return min(inside, key=lambda p: (p[0] - mlat) ** 2 + (p[1] - mlon) ** 2)
+
+
+def _mercator_px(lat: float, lon: float, zoom: float) -> tuple[float, float]:
+    """Web Mercator pixel position (x right, y down) of a point at ``zoom``."""
+    size = 256 * 2 ** zoom
+    y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+    return (lon + 180) / 360 * size, (1 - y / math.pi) / 2 * size
+
+
+def _fit_zoom(points: list[tuple[float, float]], width: int = 980, height: int = 620) -> int:
+    """The zoom at which Leaflet's fitBounds shows ``points`` in a map of about ``width`` x ``height`` pixels."""
+    if len(points) < 2:
+        return 12
+    for zoom in range(18, 0, -1):
+        xs, ys = zip(*(_mercator_px(lat, lon, zoom) for lat, lon in points))
+        if max(xs) - min(xs) <= width and max(ys) - min(ys) <= height:
+            return zoom
+    return 1
+
+
+def _label_sides(points: list[tuple[float, float]], texts: list[str] | None = None, *, zoom: float | None = None,
+                 char_px: float = 7.0, line_px: float = 16.0) -> list[tuple[str, tuple[int, int]]]:
+    """Direction and pixel offset of each point's label so that labels do not overlap each other or the markers.
+
+    At the zoom the map opens with (from :func:`_fit_zoom` unless given), each label tries
+    right, left, above and below its marker and takes the first place free of the labels
+    placed before it and of every marker; if none is free it goes right.
+
+    >>> _label_sides([(43.65, 51.2), (43.34, 52.86)], ["Aktau, 2 Jan", "Zhanaozen, 2 Jan"], zoom=4)
+    [('left', (-12, 0)), ('right', (12, 0))]
+    """
+    texts = texts or [""] * len(points)
+    zoom = _fit_zoom(points) if zoom is None else zoom
+    px = [_mercator_px(lat, lon, zoom) for lat, lon in points]
+    markers = [(x - 10, y - 10, x + 10, y + 10) for x, y in px]
+    boxes: list[tuple[float, float, float, float]] = []
+    out = []
+    for (x, y), text in zip(px, texts):
+        w, h = max(len(text), 4) * char_px, line_px
+        candidates = [("right", (12, 0), (x + 12, y - h / 2, x + 12 + w, y + h / 2)),
+                      ("left", (-12, 0), (x - 12 - w, y - h / 2, x - 12, y + h / 2)),
+                      ("top", (0, -12), (x - w / 2, y - 12 - h, x + w / 2, y - 12)),
+                      ("bottom", (0, 12), (x - w / 2, y + 12, x + w / 2, y + 12 + h))]
+        def free(box):
+            return not any(box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3]
+                           for o in boxes + [m for m in markers if not (m[0] < x < m[2] and m[1] < y < m[3])])
+        side, offset, box = next((c for c in candidates if free(c[2])), candidates[0])
+        boxes.append(box)
+        out.append((side, offset))
+    return out
+
+
+def _country_labels(codes: Iterable[str] | None = None) -> list[tuple[float, float, str, str, str, tuple[int, int]]]:
+    """Labels with the Natural Earth name of each country in view (all shipped countries by default)."""
+    out = []
+    for f in geo.countries()["features"]:
+        code = f["properties"]["iso_a3"]
+        if codes is not None and code not in set(codes):
+            continue
+        point = country_label_point(code)
+        if point is not None:
+            out.append((point[0], point[1], f["properties"]["name"], "kz-country-label", "center", (0, 0)))
+    return out
 
 
 def _mercator_angle(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -11,6 +11,8 @@ from kzcourse._validate import FIRST_DAY, LAST_DAY, check_choices, check_day
 from kzcourse.queries import ALMATY
 from kzcourse.maps._draw import (
     LAYERS,
+    _labels,
+    _ring_offsets,
     MapDescription,
     PLACE_STYLES,
     _NE_ATTRIBUTION,
@@ -64,36 +66,99 @@ def _place_popup(place: Any, events: list, cite: Callable[[str], str]) -> str:
     )
 
 
-_SLIDER_JS = """{% macro script(this, kwargs) %}
+_VIEW_JS = """{% macro script(this, kwargs) %}
 (function () {
+    // One controller for the day, the layers and the event types: the map's own day slider and the
+    // explorer (kzcourse.explore.almaty_explorer, by postMessage) both call kzcourseView.set.
     var map = {{ this._parent.get_name() }};
-    var items = [{% for marker, day, group in this.items %}
-        [{{ marker.get_name() }}, {{ day }}, {{ group.get_name() }}],{% endfor %}
+    var groups = { {% for name, group in this.groups %}{{ name|tojson }}: {{ group.get_name() }}, {% endfor %} };
+    var items = [{% for marker, layer, events, context in this.items %}
+        [{{ marker.get_name() }}, {{ layer|tojson }}, {{ events|tojson }}, {{ context|tojson }}],{% endfor %}
     ];
-    var names = {{ this.labels|tojson }};
-    var control = L.control({position: "bottomleft"});
+    var hubs = [{% for h, members, where in this.hubs %}
+        [window[{{ this.hub_group.get_name()|tojson }}].getLayers()[{{ h }}], {{ members|tojson }}, {{ where|tojson }}],{% endfor %}
+    ];
+    var allTypes = {{ this.types|tojson }}, names = {{ this.labels|tojson }}, first = {{ this.first }};
+    var state = {day: {{ this.last }}, layers: {{ this.layers|tojson }}, types: allTypes.slice()};
+    var output = null, control = null, status = null;
+    function visible(item) {
+        if (state.layers.indexOf(item[1]) < 0) { return false; }
+        if (item[1] === "city") { return true; }
+        if (item[3]) { return state.types.length === allTypes.length; }  // a site with no dated event: context
+        return item[2].some(function (e) { return e[0] <= state.day && state.types.indexOf(e[1]) >= 0; });
+    }
+    function apply() {
+        var shown = 0;
+        items.forEach(function (item, i) {
+            var group = groups[item[1]], on = visible(item);
+            item.on = on;
+            if (on) { shown += 1; }
+            if (on && !group.hasLayer(item[0])) { group.addLayer(item[0]); }
+            if (!on && group.hasLayer(item[0])) { group.removeLayer(item[0]); }
+        });
+        Object.keys(groups).forEach(function (name) {
+            var on = state.layers.indexOf(name) >= 0;
+            if (on && !map.hasLayer(groups[name])) { map.addLayer(groups[name]); }
+            if (!on && map.hasLayer(groups[name])) { map.removeLayer(groups[name]); }
+        });
+        hubs.forEach(function (hub) {
+            var n = hub[1].filter(function (i) { return items[i].on; }).length;
+            hub[0].setContent(n + " site" + (n === 1 ? "" : "s") + " placed at " + hub[2]);
+            hub[0].setOpacity(n ? 1 : 0);
+        });
+        var text = "up to " + names[state.day - first];
+        if (output) { output.textContent = text; }
+        if (status) { status.textContent = "Map shows " + shown + " markers " + text + "."; }
+    }
+    window.kzcourseView = {
+        state: state,
+        set: function (change) {
+            if (change.day !== undefined && change.day !== null) { state.day = change.day; }
+            if (change.layers) { state.layers = change.layers.slice(); }
+            if (change.event_types) { state.types = change.event_types.slice(); }
+            if (control && input) { input.value = state.day; }
+            apply();
+        },
+        visibleCount: function () { return items.filter(function (item) { return item.on; }).length; }
+    };
+    var input = null;
+    control = L.control({position: "bottomleft"});
     control.onAdd = function () {
         var div = L.DomUtil.create("div", "kz-slider");
         div.innerHTML = '<label>Day <input type="range" min="{{ this.first }}" max="{{ this.last }}" step="1" ' +
             'value="{{ this.last }}" aria-label="Day of January 2022 shown on the map"></label> <output></output>';
         L.DomEvent.disableClickPropagation(div);
         L.DomEvent.disableScrollPropagation(div);
-        var input = div.querySelector("input"), output = div.querySelector("output");
-        function show(day) {
-            items.forEach(function (item) {
-                var on = item[1] <= day, group = item[2];
-                if (on && !group.hasLayer(item[0])) { group.addLayer(item[0]); }
-                if (!on && group.hasLayer(item[0])) { group.removeLayer(item[0]); }
-            });
-            output.textContent = "up to " + names[day - {{ this.first }}];
-        }
-        input.addEventListener("input", function () { show(parseInt(input.value, 10)); });
-        show({{ this.last }});
+        input = div.querySelector("input");
+        output = div.querySelector("output");
+        input.addEventListener("input", function () { window.kzcourseView.set({day: parseInt(input.value, 10)}); });
         return div;
     };
     control.addTo(map);
+    status = L.DomUtil.create("div", "kz-sr-only", map.getContainer());
+    status.setAttribute("role", "status");
+    window.addEventListener("message", function (event) {
+        var change = event.data && event.data.kzcourse;
+        if (!change) { return; }
+        if (change.external && control) { map.removeControl(control); control = null; output = null; }
+        window.kzcourseView.set(change);
+    });
+    map.on("moveend", function () {
+        if (window.parent === window) { return; }
+        var c = map.getCenter();
+        window.parent.postMessage({kzcourseView: {center: [c.lat, c.lng], zoom: map.getZoom()}}, "*");
+    });
+    apply();
 })();
 {% endmacro %}"""
+
+
+def _where(group: list[Any]) -> str:
+    """How a hub label names the point its sites share (the precision lesson of 04: where they were *placed*)."""
+    if any(p.precision == "city" for p in group):
+        return "the city centre (the dataset gives only the city's coordinates)"
+    exact = [p for p in group if p.precision == "exact"]
+    return f"{exact[0].name} (approximate places)" if exact else f"one approximate point near {group[0].name}"
 
 
 def almaty_map(
@@ -175,46 +240,84 @@ def almaty_map(
 
     centre = (places[ALMATY].lat, places[ALMATY].lon) if ALMATY in places else _kaz_point()
     m = _new_map(offline=offline, title=title, location=centre, zoom_start=12)
-    if "countries" in chosen_layers:
-        _countries_layer(show=True).add_to(m)
+    countries = _countries_layer(show=True).add_to(m) if "countries" in chosen_layers else None
 
     groups = {
         "city": folium.FeatureGroup(name="City", show=True),
         "sites": folium.FeatureGroup(name="Sites", show=True),
         "events": folium.FeatureGroup(name="Events", show=True),
     }
-    slider_items = []
+    drawn = [row for row in visible if row[0] in chosen_layers]
+    # Markers that share a point are drawn on rings around it (the city stays on the point), so every
+    # site and event can be seen and clicked; a label says how many sites were placed there and why.
+    at_point: dict[tuple[float, float], list[int]] = {}
+    for i, (layer, key, *_rest) in enumerate(drawn):
+        at_point.setdefault((round(float(_rest[-2]), 5), round(float(_rest[-1]), 5)), []).append(i)
+    offsets: dict[int, tuple[int, int]] = {}
+    for members in at_point.values():
+        ringed = [i for i in members if drawn[i][0] != "city"]
+        if len(members) > 1:
+            offsets.update(zip(ringed, _ring_offsets(len(ringed), first_radius=18, spacing=17)))
+    dated_events: dict[str, list] = {}
+    for e in window.itertuples(index=False):
+        dated_events.setdefault(e.place_id, []).append([int(e.event_date.day), e.event_type])
+    controller_items = []
+    marker_of: dict[int, Any] = {}
     table_rows = []
-    for layer, key, name, first_day, lat, lon in visible:
-        if layer not in chosen_layers:
-            continue
+    for i, (layer, key, name, first_day, lat, lon) in enumerate(drawn):
         if layer == "events":
             e = events[key]
             tip = f"{_short_day(e.event_date)}: {e.event_type} at {places[e.place_id].name}"
-            marker = _marker((lat, lon), _event_style(e.event_type), tooltip=tip, popup=_event_popup(e, cite), css="kz-event")
+            marker = _marker((lat, lon), _event_style(e.event_type), tooltip=tip, popup=_event_popup(e, cite),
+                             css="kz-event", offset=offsets.get(i, (0, 0)))
             what, source = e.notes, cite(e.cite)
+            controller_items.append((marker, layer, [[int(e.event_date.day), e.event_type]], False))
         else:
             place = places[key]
             popup = _place_popup(place, by_place.get(key, []), cite)
-            marker = _marker((lat, lon), PLACE_STYLES[place.kind], tooltip=place.name, popup=popup, css=f"kz-{place.kind}")
+            marker = _marker((lat, lon), PLACE_STYLES[place.kind], tooltip=place.name, popup=popup, css=f"kz-{place.kind}",
+                             offset=offsets.get(i, (0, 0)))
             what, source = place.what_happened, cite(place.cite)
+            controller_items.append((marker, layer, dated_events.get(key, []), layer == "sites" and key not in dated_events))
         marker.add_to(groups[layer])
-        if day_ is None and not pd.isna(first_day):
-            slider_items.append((marker, int(first_day.day), groups[layer]))
+        marker_of[i] = marker
         day_text = "" if pd.isna(first_day) else first_day.date().isoformat()
         table_rows.append((layer, key, name, day_text, what, source))
+    hubs = []
+    hub_labels = []
+    for (lat, lon), members in at_point.items():
+        sites = [places[drawn[i][1]] for i in members if drawn[i][0] == "sites"]
+        if len(sites) > 1:
+            where = _where([places[drawn[i][1]] for i in members if drawn[i][0] in ("sites", "city")])
+            reach = max((abs(offsets.get(i, (0, 0))[0]) for i in members), default=0) + 14
+            hub_labels.append((lat, lon, f"{len(sites)} sites placed at {where}", "kz-hub-label", "right", (reach, 0)))
+            hubs.append(([i for i in members if drawn[i][0] == "sites"], where))
     for name in ("city", "sites", "events"):
         if name in chosen_layers:
             groups[name].add_to(m)
+    labels = _labels(hub_labels, name="KzHubLabels") if hub_labels else None
+    if labels is not None:
+        m.add_child(labels)
 
-    entries = [(_svg(s.shape, s.colour, 16), s.label) for k, s in PLACE_STYLES.items() if k in ("city", "site")]
-    if "events" in chosen_layers:
-        entries += [(_svg(_event_style(t).shape, _event_style(t).colour, 14), t) for t in types]
+    # The legend lists what is drawn: the kinds of place and the event types of the markers on the map.
+    kinds = {places[row[1]].kind for row in drawn if row[0] != "events"}
+    entries = [(_svg(s.shape, s.colour, 16), s.label) for k, s in PLACE_STYLES.items() if k in kinds]
+    drawn_types = {events[row[1]].event_type for row in drawn if row[0] == "events"}
+    entries += [(_svg(_event_style(t).shape, _event_style(t).colour, 14), t) for t in types if t in drawn_types]
     m.add_child(_legend("Almaty, January 2022", entries, _NE_ATTRIBUTION, caption))
-    if day_ is None and slider_items:
+    if day_ is None and controller_items:
         first = FIRST_DAY.day
-        labels = [_day_label(_dt.date(2022, 1, d)) for d in range(first, LAST_DAY.day + 1)]
-        m.add_child(_macro(_SLIDER_JS, name="KzDaySlider", items=slider_items, first=first, last=LAST_DAY.day, labels=labels))
+        day_names = [_day_label(_dt.date(2022, 1, d)) for d in range(first, LAST_DAY.day + 1)]
+        items = [(marker, layer, evs, ctx) for marker, layer, evs, ctx in controller_items]
+        index = {id(item[0]): n for n, item in enumerate(items)}
+        hub_items = [(h, [index[id(marker_of[i])] for i in members], where)
+                     for h, (members, where) in enumerate(hubs)] if labels is not None else []
+        group_list = [(name, groups[name]) for name in ("city", "sites", "events") if name in chosen_layers]
+        if countries is not None:
+            group_list.insert(0, ("countries", countries))
+        m.add_child(_macro(_VIEW_JS, name="KzDayView", items=items, groups=group_list, hubs=hub_items, hub_group=labels,
+                           types=list(all_types), labels=day_names, first=first, last=LAST_DAY.day,
+                           layers=list(chosen_layers)))
     folium.LayerControl(collapsed=True).add_to(m)
     _fit(m, [(r[4], r[5]) for r in visible if r[0] in ("city", "sites")], pad=0.005)
 

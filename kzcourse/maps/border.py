@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 
 from kzcourse import data, geo
 from kzcourse.maps._draw import (
+    _country_labels,
+    _label_sides,
+    _labels,
     BORDER_PLACES,
     MapDescription,
     OKABE_ITO,
@@ -77,17 +80,16 @@ def border_map(offline: bool | None = None, scale: str = "50m", *, folder: str |
     geo.check_scale(scale)
     places = _load("places", folder)
     cite = data.citer(folder)
-    lengths = {s: geo.border_length_km(s) for s in geo.SCALES}
     title = "Kazakhstan, its neighbours and the border with Russia"
     m = _new_map(offline=offline, title=title, location=(48.0, 68.0), zoom_start=4)
     _countries_layer().add_to(m)
 
     feature = geo.border_feature(scale)
+    # The tooltip names the line and how to measure it, never its length: lesson 02 asks for the lengths.
     feature["properties"].update(
         {
-            "length_km": round(lengths[scale]),
-            "length_text": f"{lengths[scale]:,.0f} km",
-            "all_scales": "; ".join(f"1:{s[:-1]} million: {lengths[s]:,.0f} km" for s in geo.SCALES),
+            "scale_text": f"1:{scale[:-1]} million ({feature['properties']['points']:,} points)",
+            "measure": f"geo.border_length_km({scale!r})",
         }
     )
     folium.GeoJson(
@@ -95,8 +97,9 @@ def border_map(offline: bool | None = None, scale: str = "50m", *, folder: str |
         name="Kazakhstan–Russia border",
         style_function=lambda _: {"color": OKABE_ITO["vermillion"], "weight": 5, "opacity": 0.9, "dashArray": "10 6"},
         tooltip=folium.GeoJsonTooltip(
-            fields=["name", "length_text", "scale", "all_scales"],
-            aliases=["Border", "Geodesic length", "Natural Earth scale", "Length at each scale"],
+            fields=["name", "scale_text", "measure"],
+            aliases=["Border", "Natural Earth line", "Measure it with"],
+            class_name="kz-tip",
         ),
     ).add_to(m)
 
@@ -104,33 +107,34 @@ def border_map(offline: bool | None = None, scale: str = "50m", *, folder: str |
         {
             "feature": "Kazakhstan–Russia border",
             "kind": f"line (Natural Earth 1:{scale[:-1]} million)",
-            "value": f"{lengths[scale]:,.0f} km",
+            "value": f"{feature['properties']['points']:,} points; measure with geo.border_length_km({scale!r})",
             "source": "Natural Earth via world-atlas 2.0.2; geodesic length on WGS84",
         }
     ]
-    almaty = _find_place(places, BORDER_PLACES[0])
     group = folium.FeatureGroup(name="Places", show=True)
     missing = []
     points = []
+    city_labels: list[tuple[float, float, str, str, str, tuple[int, int]]] = []
     for candidates in BORDER_PLACES:
         place = _find_place(places, candidates)
         if place is None:
             missing.append(candidates[0])
             continue
         style = PLACE_STYLES.get(place["kind"], PLACE_STYLES["city"])
+        # No distance from Almaty here: lesson 02 asks students to compute it with geo.distance_km.
         away = ""
-        if almaty is not None and place["place_id"] != almaty["place_id"]:
-            km = geo.geodesic_km((almaty["lat"], almaty["lon"]), (place["lat"], place["lon"]))
-            away = f"{km:,.0f} km from Almaty (geodesic)"
         popup = (
             f'<div class="kz-popup"><h4>{_esc(place["name"])}</h4><p>{_esc(place["what_happened"])}</p>'
-            f"<p>{_esc(away)}</p>"
             f'<div class="kz-cite">Source: {_esc(cite(place["cite"]))}</div></div>'
         )
         _marker((place["lat"], place["lon"]), style, tooltip=place["name"], popup=popup, css=f"kz-{place['kind']}").add_to(group)
         points.append((place["lat"], place["lon"]))
+        city_labels.append((place["lat"], place["lon"], place["name"], "kz-place-label", "right", (12, 0)))
         rows.append({"feature": place["name"], "kind": place["kind"], "value": away or "—", "source": cite(place["cite"])})
     group.add_to(m)
+    sides = _label_sides([(lat, lon) for lat, lon, *_ in city_labels], [t for _, _, t, *_ in city_labels])
+    city_labels = [(lat, lon, text, css, side, off) for (lat, lon, text, css, _, _), (side, off) in zip(city_labels, sides)]
+    m.add_child(_labels(_country_labels() + city_labels, name="KzBorderLabels"))
     if missing:
         warnings.warn(
             f"places.csv has no row for {', '.join(missing)}; border_map leaves those markers out.",
@@ -147,7 +151,7 @@ def border_map(offline: bool | None = None, scale: str = "50m", *, folder: str |
     entries += [(_svg(PLACE_STYLES[k].shape, PLACE_STYLES[k].colour, 16), PLACE_STYLES[k].label) for k in kinds]
     caption = (
         f"{title}: country polygons (Natural Earth 1:110m), the Kazakhstan–Russia border drawn from the Caspian Sea "
-        f"to the Altai at 1:{scale[:-1]} million ({lengths[scale]:,.0f} km geodesic), and markers for "
+        f"to the Altai at 1:{scale[:-1]} million, each country named on the map, and labelled markers for "
         f"{', '.join(r['feature'] for r in rows[1:]) or 'no places (none found in places.csv)'}."
     )
     m.add_child(_legend("Kazakhstan's border with Russia", entries, _NE_ATTRIBUTION, caption))

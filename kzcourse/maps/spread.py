@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from kzcourse import data, queries
 from kzcourse.maps._draw import (
+    _label_sides,
+    _labels,
+    _load,
     MapDescription,
     MarkerStyle,
     OKABE_ITO,
@@ -21,7 +24,6 @@ from kzcourse.maps._draw import (
     _fit,
     _kaz_point,
     _legend,
-    _load,
     _marker,
     _mercator_angle,
     _new_map,
@@ -47,6 +49,23 @@ _SPREAD_STYLES = (
     MarkerStyle(OKABE_ITO["orange"], "diamond", "Reached the next day", 20),
     MarkerStyle(OKABE_ITO["blue"], "circle", "Reached later", 16),
 )
+
+
+def _troops_target(troops: "pd.DataFrame", folder: str | Path | None) -> tuple[tuple[float, float], str]:
+    """Where the arrows end: the place in Kazakhstan of the first event in which a contingent's state acts on Kazakhstan.
+
+    In the packaged data that is Almaty, where the first CSTO plane landed (event KAZ035). Without
+    such an event the arrows end at the middle of Kazakhstan, and the caption says so.
+    """
+    events = _load("events", folder)
+    places = _load("places", folder).set_index("place_id")
+    senders = set(troops["actor_id"])
+    hits = events.loc[events["actor1"].isin(senders) & (events["actor2"] == "kazakhstan")].sort_values(["event_date", "event_id"])
+    for e in hits.itertuples():
+        if e.place_id in places.index and places.loc[e.place_id, "country"] == "KAZ":
+            return ((float(e.latitude), float(e.longitude)),
+                    f"{places.loc[e.place_id, 'name']}, where the dataset has them arrive (event {e.event_id})")
+    return _kaz_point(), "the middle of Kazakhstan (the dataset places no arrival)"
 
 
 def spread_map(offline: bool | None = None, *, folder: str | Path | None = None) -> "folium.Map":
@@ -92,19 +111,21 @@ def spread_map(offline: bool | None = None, *, folder: str | Path | None = None)
     rows = []
     cities = folium.FeatureGroup(name="Protests by city", show=True)
     start = spread["first_day"].min() if len(spread) else None
-    for r in spread.itertuples():
+    used_styles: set[int] = set()
+    day_labels = []
+    sides = _label_sides([(float(r.lat), float(r.lon)) for r in spread.itertuples()],
+                         [f"{r.name}, {_short_day(r.first_day)}" for r in spread.itertuples()], zoom=4)
+    for r, (side, off) in zip(spread.itertuples(), sides):
         lag = (r.first_day - start).days
         style = _SPREAD_STYLES[min(lag, 2)]
+        used_styles.add(min(lag, 2))
         tip = f"{r.name}: first {r.event_type.lower()} on {_short_day(r.first_day)}"
         popup = (
             f'<div class="kz-popup"><h4>{_esc(r.name)} — {_esc(_day_label(r.first_day))}</h4>'
             f'<p>{_esc(r.notes)}</p><div class="kz-cite">Source: {_esc(cite(r.cite))}</div></div>'
         )
         _marker((r.lat, r.lon), style, tooltip=tip, popup=popup, css="kz-spread").add_to(cities)
-        folium.Marker(
-            [r.lat, r.lon],
-            icon=folium.DivIcon(html=_esc(_short_day(r.first_day)), icon_size=(48, 14), icon_anchor=(-10, 7), class_name="kz-label"),
-        ).add_to(cities)
+        day_labels.append((r.lat, r.lon, f"{r.name}, {_short_day(r.first_day)}", "kz-place-label", side, off))
         rows.append(
             {
                 "what": "protests reached" if lag else "protests began",
@@ -116,9 +137,11 @@ def spread_map(offline: bool | None = None, *, folder: str | Path | None = None)
             }
         )
     cities.add_to(m)
+    if day_labels:
+        m.add_child(_labels(day_labels, name="KzSpreadLabels"))
 
     arrows = folium.FeatureGroup(name="CSTO contingents", show=True)
-    target = _kaz_point()
+    target, landed = _troops_target(troops, folder)
     capitals = places.loc[places["kind"] == "capital"]
     centroids = _country_points(troops["country"])
     notes = []
@@ -166,7 +189,8 @@ def spread_map(offline: bool | None = None, *, folder: str | Path | None = None)
     arrows.add_to(m)
     _fit(m, _bbox_corners("KAZ") + [(r.lat, r.lon) for r in spread.itertuples()] + origins)
 
-    entries = [(_svg(s.shape, s.colour, 16), s.label) for s in _SPREAD_STYLES]
+    # The legend lists only what is drawn.
+    entries = [(_svg(s.shape, s.colour, 16), s.label) for i, s in enumerate(_SPREAD_STYLES) if i in used_styles]
     entries.append(
         (
             f'<svg width="28" height="12" aria-hidden="true"><line x1="0" y1="6" x2="20" y2="6" stroke="#000" '
@@ -191,7 +215,7 @@ def spread_map(offline: bool | None = None, *, folder: str | Path | None = None)
             else "the dataset has no protest or riot events yet; "
         )
         + (
-            f"{len(troops)} countries sent troops ({', '.join(troops['name'])}), arrows point to Kazakhstan."
+            f"{len(troops)} countries sent troops ({', '.join(troops['name'])}); the arrows end at {landed}."
             if len(troops)
             else "the dataset records no troops sent (relations.csv has no 'sent-troops-to' tie from a state)."
         )
