@@ -176,7 +176,7 @@ def _map_class() -> type:
                 out = super()._repr_html_(**kwargs)
                 alt = getattr(self, "kz_alt", None)
                 title = alt.caption if alt is not None else self.get_root().title or "Map"
-                return out.replace("<iframe ", f'<iframe title="{html.escape(title, quote=True)}" ', 1)
+                return out.replace("></iframe>", f' title="{html.escape(title, quote=True)}"></iframe>', 1)
 
         Map.__module__ = "kzcourse.maps"
         _MAP_CLASS.append(Map)

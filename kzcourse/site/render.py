@@ -249,6 +249,8 @@ class NotebookRenderer:
         if name in ("HTMLModel", "HTMLMathModel"):
             label = f'<span class="kz-wlabel">{desc}</span> ' if desc else ""
             return f'<div class="kz-whtml">{label}{self.rewrite_maps(str(s.get("value", "")))}</div>'
+        if name == "AnyModel" and isinstance(s.get("html"), str):  # kzcourse.explore.MapBridge: the map it shows
+            return self.rewrite_maps(f'<iframe srcdoc="{html.escape(s["html"], quote=True)}"></iframe>')
         if name == "LabelModel":
             return f'<p>{esc(s.get("value", ""))}</p>'
         if name == "OutputModel":
