@@ -71,8 +71,8 @@ class Lesson:
 def course() -> list[Lesson]:
     """Return the lessons in course order.
 
-    >>> [l.id for l in course()][:1]
-    ['01-article']
+    >>> [l.id for l in course()][:2]
+    ['00-start', '01-article']
     """
     path = lessons_dir() / "course.toml"
     try:
