@@ -252,53 +252,29 @@ def test_empty_citation_token_is_caught(data_copy, cite):
         data.load("events", folder=data_copy)
 
 
-def test_figure_without_unit_is_caught(data_copy):
-    _edit(data_copy / "figures.csv", 1, "unit", "")
-    with pytest.raises(DataError, match=r"figures\.csv, row 1 \(line 2\), field 'unit': a value is required but the cell is empty"):
-        data.load("figures", folder=data_copy)
+#: Broken figures: (row, {field: value}, what the error must say).
+BROKEN_FIGURES = {
+    "no unit": (1, {"unit": ""}, r"figures\.csv, row 1 \(line 2\), field 'unit': a value is required but the cell is empty"),
+    "no as_of date": (3, {"as_of": ""}, r"figures\.csv, row 3 \(line 4\), field 'as_of': a value is required but the cell is empty"),
+    "as_of not a date": (3, {"as_of": "13 Jan 2022"}, r"field 'as_of': expected a date written YYYY-MM-DD .*, got '13 Jan 2022'"),
+    "kind outside the vocabulary": (2, {"kind": "rumoured"}, r"figures\.csv, row 2 .*'kind': 'rumoured' is not an allowed value\. "
+                                     r"Allowed values: 'announced', 'official', 'reported', 'estimate', 'revised', 'retracted'\."),
+    "no number": (1, {"value": ""}, r"figures\.csv, row 1 .*figure 'F001' has no number: give 'value', or both 'low' and 'high'"),
+    "value and range": (1, {"low": "2000"}, r"figure 'F001' gives both a value \(2500\.0\) and a range"),
+    "low above high": (1, {"value": "", "low": "90", "high": "85"}, r"figure 'F001' has low 90\.0 above high 85\.0"),
+    "nobody's number": (1, {"actor_id": ""}, r"figure 'F001' belongs to nobody: fill 'actor_id'"),
+    "unknown record": (1, {"record": "R999"}, r"field 'record': 'R999' is not an event_id, relation_id, place_id or claim_id"),
+    "unknown actor": (1, {"actor_id": "nato"}, r"figures\.csv, row 1 .*'actor_id': 'nato' is not a actor_id in actors\.csv"),
+}
 
 
-def test_figure_without_as_of_date_is_caught(data_copy):
-    _edit(data_copy / "figures.csv", 3, "as_of", "")
-    with pytest.raises(DataError, match=r"figures\.csv, row 3 \(line 4\), field 'as_of': a value is required but the cell is empty"):
-        data.load("figures", folder=data_copy)
-
-
-def test_figure_as_of_must_be_a_date(data_copy):
-    _edit(data_copy / "figures.csv", 3, "as_of", "13 Jan 2022")
-    with pytest.raises(DataError, match=r"field 'as_of': expected a date written YYYY-MM-DD .*, got '13 Jan 2022'"):
-        data.load("figures", folder=data_copy)
-
-
-def test_figure_kind_outside_vocabulary_is_caught(data_copy):
-    _edit(data_copy / "figures.csv", 2, "kind", "rumoured")
-    with pytest.raises(DataError, match=r"figures\.csv, row 2 .*'kind': 'rumoured' is not an allowed value\. Allowed values: 'announced', 'official', 'reported', 'estimate', 'revised', 'retracted'\."):
-        data.load("figures", folder=data_copy)
-
-
-def test_figure_needs_a_value_or_a_range_but_not_both(data_copy):
-    _edit(data_copy / "figures.csv", 1, "value", "")
-    with pytest.raises(DataError, match=r"figures\.csv, row 1 .*figure 'F001' has no number: give 'value', or both 'low' and 'high'"):
-        data.load("figures", folder=data_copy)
-    _edit(data_copy / "figures.csv", 1, "value", "2500")
-    _edit(data_copy / "figures.csv", 1, "low", "2000")
-    with pytest.raises(DataError, match=r"figure 'F001' gives both a value \(2500\.0\) and a range"):
-        data.load("figures", folder=data_copy)
-
-
-def test_figure_must_belong_to_an_actor_or_place_and_name_a_real_record(data_copy):
-    _edit(data_copy / "figures.csv", 1, "actor_id", "")
-    with pytest.raises(DataError, match=r"figure 'F001' belongs to nobody: fill 'actor_id'"):
-        data.load("figures", folder=data_copy)
-    _edit(data_copy / "figures.csv", 1, "actor_id", "csto")
-    _edit(data_copy / "figures.csv", 1, "record", "R999")
-    with pytest.raises(DataError, match=r"field 'record': 'R999' is not an event_id, relation_id, place_id or claim_id"):
-        data.load("figures", folder=data_copy)
-
-
-def test_figure_of_unknown_actor_is_caught(data_copy):
-    _edit(data_copy / "figures.csv", 1, "actor_id", "nato")
-    with pytest.raises(DataError, match=r"figures\.csv, row 1 .*'actor_id': 'nato' is not a actor_id in actors\.csv"):
+@pytest.mark.parametrize("case", list(BROKEN_FIGURES))
+def test_broken_figure_is_caught(data_copy, case):
+    """The validator rejects a figure without unit or as_of day, with a kind outside the vocabulary, and so on."""
+    row, edits, message = BROKEN_FIGURES[case]
+    for field, value in edits.items():
+        _edit(data_copy / "figures.csv", row, field, value)
+    with pytest.raises(DataError, match=message):
         data.load("figures", folder=data_copy)
 
 
