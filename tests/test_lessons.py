@@ -70,7 +70,7 @@ def _solution_cells(nb) -> dict[str, str]:
 
 
 def test_every_lesson_has_a_folder_notebook_notes_and_wrong_answers():
-    assert len(LESSONS) == 9
+    assert len(LESSONS) == 10
     for l in LESSONS:
         assert l.notebook.is_file(), l.notebook
         assert l.instructor_notes.is_file(), l.instructor_notes
