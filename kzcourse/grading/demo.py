@@ -44,11 +44,20 @@ def wrong_answers(lesson_id: str, lessons_root: Path) -> dict[str, str]:
     return {}
 
 
-def written_spec(lesson_id: str, lessons_root: Path) -> dict | None:
-    """The demo's written answers of a lesson (``<lessons_root>/<id>/written.toml``): rubric points with
-    phrasings that earn them, and vague sentences that earn nothing; ``None`` without the file."""
+def written_spec(lesson_id: str, lessons_root: Path) -> dict[str, dict]:
+    """The demo's written answers of a lesson (``<lessons_root>/<id>/written.toml``) per written question's
+    grade id: rubric points with phrasings that earn them, and vague sentences that earn nothing.
+
+    The file holds one question (``question = "w1"``, ``vague``, ``[[point]]``) or a table per grade id
+    (``[w2]``, ``[[w2.point]]``). ``{}`` without the file.
+    """
     path = lessons_root / lesson_id / "written.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    if not path.is_file():
+        return {}
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    if "question" in raw:
+        return {raw["question"]: raw}
+    return {gid: spec for gid, spec in raw.items() if isinstance(spec, dict) and "point" in spec}
 
 
 def written_answer(spec: dict, points: list[int], rng, vague: int = 0) -> str:
@@ -65,26 +74,44 @@ def written_answer(spec: dict, points: list[int], rng, vague: int = 0) -> str:
     return " ".join(sentences)
 
 
-def build_submission(kind: str, source, release, wrong: dict[str, str], *, right_share: float = 0.5):
-    """A submitted notebook of ``kind`` (right, partly, wrong, blank) built from a lesson's notebooks.
+def build_submission(kind: str, source, release, wrong: dict[str, str], *, right_share: float = 0.5,
+                     written: dict | None = None, rng=None):
+    """A submitted notebook of ``kind`` (right, partly, varied, wrong, blank) built from a lesson's notebooks.
 
     ``source`` and ``release`` are nbformat notebooks (the lesson's source and its release);
     ``wrong`` maps question ids to wrong code. A question without a wrong answer gets ``None``.
+    ``partly`` answers the first ``right_share`` of the questions right; ``varied`` a random subset
+    drawn with ``rng`` (each question right with a probability drawn for the student).
+    With ``written`` (:func:`written_spec`), written answers answer their question at a rubric level
+    that follows ``kind`` (every point, some points, or vague sentences only).
     """
+    import random
+
     import nbformat
 
+    rng = rng or random.Random(0)
     nb = nbformat.from_dict(json.loads(json.dumps(release)))
     if kind == "blank":
         return nb
     solutions = {_meta(c)["grade_id"]: c for c in source.cells if _meta(c).get("solution")}
     qids = [gid for gid, c in solutions.items() if c.cell_type == "code"]
-    n_right = {"right": len(qids), "wrong": 0, "partly": max(1, int(len(qids) * right_share))}[kind]
-    right = set(qids[:n_right])
+    if kind == "varied":
+        ability = rng.uniform(0.25, 0.95)
+        right = {q for q in qids if rng.random() < ability}
+    else:
+        n_right = {"right": len(qids), "wrong": 0, "partly": max(1, int(len(qids) * right_share))}[kind]
+        right = set(qids[:n_right])
+    share = len(right) / len(qids) if qids else 0.5
     for cell in nb.cells:
         gid = _meta(cell).get("grade_id")
         if gid not in solutions or not _meta(cell).get("solution"):
             continue
-        if cell.cell_type == "markdown":
+        if cell.cell_type == "markdown" and gid in (written or {}):
+            spec = written[gid]
+            n = len(spec["point"])
+            k = {"right": n, "wrong": 0}.get(kind, min(n, max(1, round(n * share * rng.uniform(0.6, 1.2)))))
+            cell.source = written_answer(spec, rng.sample(range(n), k), rng, vague=0 if k == n else rng.choice([1, 2]))
+        elif cell.cell_type == "markdown":
             cell.source = WRITTEN if kind != "wrong" else "I did not have time for this one."
         elif gid in right:
             cell.source = strip_solution_markers(solutions[gid].source)
@@ -114,7 +141,10 @@ def write_submissions(course, lesson_id: str, plan: dict[str, str]) -> None:
 
     source = nbformat.read(course.source_dir / lesson_id / f"{lesson_id}.ipynb", as_version=4)
     release = nbformat.read(course.folder("release") / lesson_id / f"{lesson_id}.ipynb", as_version=4)
+    import random
+
     wrong = wrong_answers(lesson_id, _lessons_root())
+    written = written_spec(lesson_id, _lessons_root())
     for student, kind in plan.items():
         folder = course.folder("submitted") / student / lesson_id
         folder.mkdir(parents=True, exist_ok=True)
@@ -123,13 +153,36 @@ def write_submissions(course, lesson_id: str, plan: dict[str, str]) -> None:
             text = nbformat.writes(release)
             path.write_text(text[: len(text) // 2], encoding="utf-8")  # cut off mid-file: invalid JSON
         else:
-            nbformat.write(build_submission(kind, source, release, wrong), path)
+            rng = random.Random(f"{lesson_id}/{student}")
+            nbformat.write(build_submission(kind, source, release, wrong, written=written, rng=rng), path)
 
 
 def _lessons_root() -> Path:
     from kzcourse.lessons import lessons_dir
 
     return lessons_dir()
+
+
+def _plant_late_and_copy(course, lesson: str, ids: list[str]) -> str:
+    """One late submission, one extension, one copied notebook in ``lesson``; return what was planted."""
+    import shutil
+
+    from kzcourse.grading import deadlines
+
+    due = "2026-02-02T23:59:00+05:00"  # 18:59 UTC
+    deadlines.set_due(course, lesson, due)
+    late, extended, copier = ids[1], ids[2], ids[-2]
+    sub = course.folder("submitted")
+    for sid in ids:
+        stamp = {late: "2026-02-02 20:59:00 UTC", extended: "2026-02-03 15:00:00 UTC"}.get(sid, "2026-02-02 12:00:00 UTC")
+        if (sub / sid / lesson).is_dir():
+            (sub / sid / lesson / "timestamp.txt").write_text(stamp, encoding="utf-8")
+    deadlines.extend(course, lesson, extended, hours=24)
+    src = sub / ids[0] / lesson / f"{lesson}.ipynb"
+    if copier not in (late, extended, ids[0]) and src.is_file():
+        shutil.copy(src, sub / copier / lesson / f"{lesson}.ipynb")
+    return (f"planted in {lesson}: due {due}; {late} 2 h late; {extended} 20 h late with a 24 h extension; "
+            f"{copier} handed in a copy of {ids[0]}'s notebook (try `kzcourse similarity {lesson}`)")
 
 
 def demo(path: str | Path, *, students: int = 6, lessons: list[str] | None = None, jobs: int | None = None,
@@ -167,15 +220,22 @@ def demo(path: str | Path, *, students: int = 6, lessons: list[str] | None = Non
     for n, lesson in enumerate(lessons):
         plan = {}
         for i, sid in enumerate(ids):
-            kind = ("right", "partly", "wrong", "blank", "right", "partly")[(i + n) % 6]
+            kind = ("right", "varied", "varied", "wrong", "blank", "varied")[(i + n) % 6]
             plan[sid] = kind
         if n == 0:
             plan[ids[-1]] = "broken"  # one broken file in the whole term
         write_submissions(course, lesson, plan)
+    late_note = _plant_late_and_copy(course, lessons[0], ids)
+    if api.exchange_is_functional:  # released lessons are not "draft" in the Formgrader
+        for lesson in lessons:
+            api.release_assignment(lesson)
     run = grade(course, lessons, jobs=jobs, sandbox=sandbox, collect=False, progress=progress)
-    for lesson in lessons:
-        api.generate_feedback(lesson, force=True)
+    from kzcourse.grading.deadlines import recompute
+    from kzcourse.grading.feedback import feedback
+
+    recompute(course, lessons)
+    feedback(course, lessons, release_ungraded=True)
     report = write_report(course)
     summary = summarise(course, lessons, run)
-    return (f"Demo term in {course.root}\n{summary.text()}\nreport: {report}\n"
+    return (f"Demo term in {course.root}\n{summary.text()}\n{late_note}\nreport: {report}\n"
             f"Open the Formgrader on it: cd {course.root} && jupyter lab  (Nbgrader -> Formgrader)")

@@ -121,7 +121,7 @@ def build_class(course, n_honest: int = 30, seed: int = 2022, planted: bool = Tr
     source = nbformat.read(course.source_dir / LESSON / f"{LESSON}.ipynb", as_version=4)
     release = nbformat.read(course.folder("release") / LESSON / f"{LESSON}.ipynb", as_version=4)
     variants = _variants(source, lessons_dir())
-    spec = written_spec(LESSON, lessons_dir())
+    (spec,) = written_spec(LESSON, lessons_dir()).values()
     work = {f"h{i:02d}": honest(rng, variants, spec, weights) for i in range(n_honest)}
     if planted:
         work["copy_exact"] = dict(work["h00"])

@@ -18,10 +18,19 @@ def test_demo_builds_a_graded_term_with_feedback_report_and_one_broken_submissio
     got = scores(course)
     assert len(got) == 4  # five students, one broken submission not recorded
     totals = sorted(sum(v[0] or 0 for k, v in cells.items() if not k.startswith("comment:")) for cells in got.values())
-    assert totals[0] == 0 and totals[-1] > totals[1], "blank, partly right and right work score differently"
+    assert totals[-1] > totals[0], "right, varied and wrong work score differently"
     assert len(list((course / "feedback").glob("*/02-geography/*.html"))) == 4
     assert (course / "report.html").is_file()
     assert kz("audit", cwd=course).returncode == 0
+    ids = [r["id"] for r in roster]
+    # one late submission (ids[1], 2 h), one extension (ids[2]), one planted copy (ids[3] of ids[0])
+    page = kz("report", cwd=course, check=0) and (course / "report.html").read_text(encoding="utf-8")
+    late = page.split("id='late'", 1)[1].split("</table>", 1)[0]
+    assert f"<td>{ids[1]}</td>" in late and f"<td>{ids[2]}</td>" not in late
+    out = kz("similarity", "02-geography", cwd=course, check=0).stdout
+    first = out.split("read: ", 1)[1].split()[:3]
+    assert {first[0], first[2]} == {ids[0], ids[3]}, out
+    assert (course / "similarity.html").is_file()
 
 
 def test_demo_refuses_too_few_students(tmp_path):
