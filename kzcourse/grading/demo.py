@@ -74,6 +74,54 @@ def written_answer(spec: dict, points: list[int], rng, vague: int = 0) -> str:
     return " ".join(sentences)
 
 
+#: Words students put in their own way (:func:`own_words`); only swaps that keep the facts and the grammar.
+OWN_WORDS = {
+    "detained": ["arrested", "held", "taken into custody"], "announced": ["made public", "published", "reported"],
+    "announcement": ["public statement", "news", "report"], "January": ["Jan.", "January 2022"],
+    "would": ["could", "might"], "events table": ["table of events", "events data", "dataset's event rows"],
+    "shows": ["tells us", "records", "makes clear"], "the article": ["the report", "the news story", "the piece"],
+    "timeline": ["chronology", "time line", "sequence of events"], "careless": ["sloppy", "hasty", "naive"],
+    "dismissal": ["sacking", "removal", "firing"], "reader": ["student", "person reading it", "reader of the news"],
+    "riots": ["violence", "rioting", "clashes"], "case": ["example", "instance"], "but": ["yet", "however"],
+    "later": ["afterwards", "after that"], "wrong": ["misleading", "inaccurate"],
+    "careful": ["cautious", "wary", "critical"], "dates": ["days", "calendar dates"], "news": ["press", "media"],
+    "better": ["more reliable", "safer"], "making": ["building", "writing", "drawing up"],
+    "important": ["essential", "key", "vital"], "happened": ["took place", "occurred"],
+    "crisis": ["unrest", "turmoil"], "arrest": ["detention", "capture"], "recorded": ["listed", "logged", "noted"],
+    "links": ["connects", "ties", "attributes"], "Keeping": ["Having", "Using"], "row": ["line", "entry"],
+    "rows": ["lines", "entries"], "avoids": ["prevents", "guards against"], "troops": ["soldiers", "forces"],
+    "dismissals": ["sackings", "removals"], "because": ["since", "as"], "should": ["ought to", "must"],
+    "always": ["usually", "generally"], "about": ["around", "roughly"], "shown": ["displayed", "drawn"],
+    "explains": ["accounts for", "makes clear"], "weak": ["poor", "thin"], "strong": ["solid", "good"],
+}
+#: Checks students add at the end of an answer cell (none raises while the name is defined).
+CHECKS = ["", "print({n})", "{n}", "print(type({n}), {n})", "print('{n} =', {n})", "print(repr({n})[:200])"]
+
+
+def own_words(text: str, rng, keep: float = 0.3) -> str:
+    """``text`` in a student's own words: each word of :data:`OWN_WORDS` kept with probability ``keep``,
+    else replaced by one of its alternatives (drawn with ``rng``).
+
+    >>> import random
+    >>> own_words("Riots began because of prices.", random.Random(1), keep=0) in (
+    ...     "Riots began since of prices.", "Riots began as of prices.")
+    True
+    >>> own_words("Riots began because of prices.", random.Random(1), keep=1)
+    'Riots began because of prices.'
+    """
+    for word, others in OWN_WORDS.items():
+        if rng.random() >= keep:
+            text = re.sub(rf"\b{re.escape(word)}\b", rng.choice(others), text)
+    return text
+
+
+def with_check(code: str, rng) -> str:
+    """``code`` with one of :data:`CHECKS` on a name it assigns appended (or none), as students do."""
+    names = assigned_names(code)
+    check = rng.choice(CHECKS).format(n=rng.choice(names)) if names else ""
+    return code + ("\n" + check if check else "")
+
+
 def build_submission(kind: str, source, release, wrong: dict[str, str], *, right_share: float = 0.5,
                      written: dict | None = None, rng=None):
     """A submitted notebook of ``kind`` (right, partly, varied, wrong, blank) built from a lesson's notebooks.
@@ -110,9 +158,12 @@ def build_submission(kind: str, source, release, wrong: dict[str, str], *, right
             spec = written[gid]
             n = len(spec["point"])
             k = {"right": n, "wrong": 0}.get(kind, min(n, max(1, round(n * share * rng.uniform(0.6, 1.2)))))
-            cell.source = written_answer(spec, rng.sample(range(n), k), rng, vague=0 if k == n else rng.choice([1, 2]))
+            cell.source = own_words(written_answer(spec, rng.sample(range(n), k), rng,
+                                                   vague=0 if k == n else rng.choice([1, 2])), rng)
         elif cell.cell_type == "markdown":
             cell.source = WRITTEN if kind != "wrong" else "I did not have time for this one."
+        elif gid in right and kind == "varied":
+            cell.source = with_check(strip_solution_markers(solutions[gid].source), rng)
         elif gid in right:
             cell.source = strip_solution_markers(solutions[gid].source)
         else:

@@ -159,7 +159,7 @@ def _totals_section(lesson: str, lrows: list[Row], fig_html) -> list[str]:
                       marker_color=PALETTE[0])
     fig.add_histogram(x=so_far, xbins=bins, name="score so far, awaiting hand grading", marker_color=PALETTE[1],
                       marker_pattern_shape="/")
-    fig.update_layout(title=f"{lesson}: lesson totals (out of {max_score:g})", barmode="stack",
+    fig.update_layout(title=f"{lesson}: lesson totals (out of {max_score:g})", barmode="stack", bargap=0.15,
                       xaxis=dict(title="points", dtick=1, range=[-0.5, max_score + 0.5]),
                       yaxis=dict(title="students", dtick=1, rangemode="tozero"),
                       height=320, margin=dict(t=50, b=40, l=50, r=20), legend=dict(orientation="h", y=-0.25))

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import nbformat
 
-from kzcourse.grading.demo import _meta, assigned_names, strip_solution_markers, written_answer, written_spec, \
-    wrong_answers
+from kzcourse.grading.demo import _meta, assigned_names, own_words, strip_solution_markers, with_check, \
+    written_answer, written_spec, wrong_answers
 
 LESSON = "03-timeline"
 HERE = Path(__file__).resolve().parent
@@ -45,48 +45,15 @@ def _variants(source, lessons_root: Path) -> dict[str, dict[str, str]]:
     return out
 
 
-#: Words honest students put in their own way: each student keeps a word (p = 0.3) or picks one alternative.
-SYNONYMS = {
-    "detained": ["arrested", "held", "taken into custody"], "announced": ["made public", "published", "reported"],
-    "announcement": ["public statement", "news", "report"], "January": ["Jan.", "January 2022"],
-    "would": ["could", "might"], "events table": ["table of events", "events data", "dataset's event rows"],
-    "shows": ["tells us", "records", "makes clear"], "the article": ["the report", "the news story", "the piece"],
-    "timeline": ["chronology", "time line", "sequence of events"], "careless": ["sloppy", "hasty", "naive"],
-    "dismissal": ["sacking", "removal", "firing"], "reader": ["student", "person reading it", "reader of the news"],
-    "date": ["day", "calendar date"], "riots": ["violence", "rioting", "clashes"], "case": ["example", "instance"],
-    "but": ["yet", "however"], "order": ["sequence", "ordering"], "source": ["reference", "document"],
-    "first": ["initially", "at first"], "still": ["even then", "yet"], "later": ["afterwards", "after that"],
-    "wrong": ["misleading", "inaccurate", "off"], "careful": ["cautious", "wary", "critical"],
-    "dates": ["days", "calendar dates"], "news": ["press", "media", "reports"], "better": ["more reliable", "safer"],
-    "making": ["building", "writing", "drawing up"], "important": ["essential", "key", "vital"],
-    "happened": ["took place", "occurred"], "crisis": ["unrest", "events of January", "turmoil"],
-    "place": ["put", "set"], "arrest": ["detention", "capture"], "recorded": ["listed", "logged", "noted"],
-    "links": ["connects", "ties", "attributes"], "escalation": ["worsening", "spread"], "start": ["beginning", "onset"],
-    "Keeping": ["Having", "Using"], "row": ["line", "entry"], "rows": ["lines", "entries"],
-    "citation": ["reference", "cited source"], "avoids": ["prevents", "guards against"], "this": ["that", "it"],
-    "troops": ["soldiers", "forces"], "purge": ["crackdown on rivals", "clean-out"], "dismissals": ["sackings", "removals"],
-    "because": ["since", "as"], "should": ["ought to", "must"], "always": ["usually", "generally"],
-}
-CHECKS = ["", "print({n})", "{n}", "print(type({n}), {n})", "assert {n} is not None", "print(len({n}))",
-          "print('{n} =', {n})"]
-
-
 def honest(rng: random.Random, variants, spec, weights=(0.35, 0.3, 0.2, 0.15)) -> dict[str, str]:
     """One honest student's answers: grade id -> source. Like real students, each may end an answer with a
-    check of their own (a print, a bare name, an assert: ``CHECKS``) or none."""
-    answers = {}
-    for gid, v in variants.items():
-        code = v[rng.choices(["right", "own", "wrong", "none"], weights=weights)[0]]
-        names = assigned_names(code) or ["_"]
-        check = rng.choice(CHECKS).format(n=rng.choice(names))
-        answers[gid] = code + ("\n" + check if check else "")
+    check of their own (``demo.CHECKS``) and words written answers their own way (``demo.own_words``)."""
+    answers = {gid: with_check(v[rng.choices(["right", "own", "wrong", "none"], weights=weights)[0]], rng)
+               for gid, v in variants.items()}
     n_points = rng.choice([0, 1, 2, 2, 3, 3, 4, 4])
     points = rng.sample(range(len(spec["point"])), n_points)
     text = written_answer(spec, points, rng, vague=max(2 - n_points, rng.choice([0, 1, 1, 2])))
-    for word, others in SYNONYMS.items():
-        if rng.random() > 0.3:
-            text = re.sub(rf"\b{re.escape(word)}\b", rng.choice(others), text)
-    answers[spec["question"]] = text
+    answers[spec["question"]] = own_words(text, rng)
     return answers
 
 
