@@ -63,11 +63,8 @@ $(CHP):
 $(AXE):
 	npm install --silent --no-audit --no-fund --prefix .node axe-core
 
-## axe-core (npm) for the accessibility checks of the course site, installed into ./.node.
-AXE := .node/node_modules/axe-core/axe.min.js
+## axe-core alone (the site's accessibility checks use the same copy).
 axe: $(AXE)
-$(AXE): | $(CHP)
-	npm install --silent --no-audit --no-fund --prefix .node axe-core@4
 
 ## The course website from the student editions (offline; open $(SITE)/index.html from disk).
 ## Launch buttons: make site SITE_ARGS="--binder URL --hub URL --repo GIT_URL --branch student --lite URL"

@@ -285,6 +285,11 @@ class NotebookRenderer:
                     f'<label for="{wid}">{desc or "Option"}</label></div>')
         if name == "ButtonModel":
             return f'<div class="kz-wctl"><button type="button" disabled>{esc(s.get("description", "Button"))}</button></div>'
+        page = s.get("html")
+        if isinstance(page, str) and re.match(r"\s*(<!DOCTYPE html>|<html)", page, re.I):
+            # a widget that shows a whole map page in an iframe (kzcourse.explore's MapBridge, an anywidget)
+            label = esc(s.get("title") or "Interactive map")
+            return self.rewrite_maps(f'<iframe srcdoc="{esc(page)}" title="{label}"></iframe>')
         if name.endswith("Model") and ("Layout" in name or "Style" in name):
             return ""
         return f'<p class="kz-note">({esc(name.removesuffix("Model"))} control: open the notebook to use it.)</p>'

@@ -1,4 +1,4 @@
-"""Helpers for the site tests: axe-core in the page, heading order, and the audit of a built site."""
+"""Helpers for the site tests: heading order and the audit of a built site (axe-core: tests/browser/axe.py)."""
 from __future__ import annotations
 
 import json
@@ -7,23 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-#: axe-core as `make test` installs it (npm, into ./.node).
-AXE = ROOT / ".node" / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def axe_serious(page: Any, axe_source: str) -> list[tuple[str, str, int, str]]:
-    """Inject axe-core into ``page`` and return its serious and critical violations ``(id, impact, nodes, first)``."""
-    if not AXE.is_file():
-        pytest.skip(f"{AXE} is missing: `make axe` installs axe-core")
-    page.evaluate(axe_source)
-    found = page.evaluate(
-        "async () => (await axe.run(document, {preload: false, resultTypes: ['violations']})).violations"
-        ".map(v => [v.id, v.impact, v.nodes.length, v.nodes[0].target.join(' ')])")
-    return [tuple(v) for v in found if v[1] in ("serious", "critical")]
 
 
 def headings_in_order(page: Any) -> bool:

@@ -64,6 +64,17 @@ def test_a_widget_is_a_disabled_snapshot_with_the_note(tmp_path):
     assert r.counts.widgets == 1
 
 
+def test_a_widget_showing_a_whole_map_page_becomes_a_map_document(tmp_path):
+    r = _renderer(tmp_path)
+    page = "<!DOCTYPE html>\n<html>\n<head><title>Almaty, all days</title></head><body><div>map</div></body></html>"
+    r.use_widget_state({"metadata": {"widgets": {"application/vnd.jupyter.widget-state+json": {"state": {
+        "b": {"model_name": "AnyModel", "state": {"html": page, "title": "Almaty"}}}}}}})
+    out = r.widget_snapshot("b")
+    src = re.search(r'<iframe class="kz-map" src="(maps/t-\d+\.html)" title="Map: Almaty, all days"', out).group(1)
+    assert '<html lang="en">' in (tmp_path / src).read_text(encoding="utf-8")
+    assert r.counts.maps == 1
+
+
 def test_student_answer_cells_show_the_question_and_no_output(tmp_path):
     r = _renderer(tmp_path)
     answer = {"cell_type": "code", "source": "# YOUR CODE HERE\nraise NotImplementedError()",
@@ -127,5 +138,5 @@ def test_bad_edition_and_lesson_are_clear_errors(tmp_path):
 
     with pytest.raises(SiteError, match="Unknown site edition 'teacher': expected one of student, instructor"):
         build_site(tmp_path / "a", edition="teacher")
-    with pytest.raises(SiteError, match="Unknown lesson '09-x': expected one of 01-article"):
-        build_site(tmp_path / "b", lessons=["09-x"])
+    with pytest.raises(SiteError, match="Unknown lesson '99-x': expected one of .*01-article, 02-geography"):
+        build_site(tmp_path / "b", lessons=["99-x"])
