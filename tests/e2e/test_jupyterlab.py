@@ -162,7 +162,7 @@ def _map_frames(page) -> dict[str, object]:
     for frame in page.frames:
         if frame.parent_frame is None:
             continue
-        in_widget = frame.frame_element().evaluate("e => !!e.closest('.widget-html')")
+        in_widget = frame.frame_element().evaluate("e => !!e.closest('.jupyter-widgets, .widget-html')")
         if in_widget:
             found["explorer"] = frame
         else:
@@ -222,6 +222,8 @@ def _student_session(page, context, lab, errors, expected, test_cells, written) 
     from kzcourse import charts
 
     course = lab["course"]
+    received: list[int] = []  # bytes of every websocket frame the browser receives (the kernel's messages)
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: received.append(len(f))))
     panel = _open_notebook(page, lab, f"release/{LESSON}/{LESSON}.ipynb")
     helpers.screenshot(page, "jupyterlab-01-opened")
 
@@ -252,7 +254,16 @@ def _student_session(page, context, lab, errors, expected, test_cells, written) 
         f"need nothing but 127.0.0.1; requests that were blocked: {blocked}"
     )
 
-    # Move the day slider to its left end (1 January): the explorer redraws its map.
+    # Zoom the explorer's map in, as a student would; the slider step below must keep that view.
+    explorer = frames["explorer"]
+    leaflet = "() => Object.values(window).find(v => v && v._leaflet_id && v.setView)"
+    explorer.evaluate(f"() => ({leaflet})().setView([43.24, 76.93], 14)")
+    page.wait_for_timeout(500)
+    view = f"() => {{ const m = ({leaflet})(); return [m.getCenter().lat, m.getCenter().lng, m.getZoom()]; }}"
+    before = explorer.evaluate(view)
+    sockets_before = len(received)
+
+    # Move the day slider to its left end (1 January): the explorer tells its map the new day.
     handle, track = slider.locator(".noUi-handle"), slider.locator(".noUi-base")
     h, t = handle.bounding_box(), track.bounding_box()
     page.mouse.move(h["x"] + h["width"] / 2, h["y"] + h["height"] / 2)
@@ -263,9 +274,12 @@ def _student_session(page, context, lab, errors, expected, test_cells, written) 
         "() => [...document.querySelectorAll('.widget-html')].some(e => e.textContent.includes('up to 1 January 2022'))"
     )
     assert slider.locator(".widget-readout").inner_text().strip() == "1"
-    explorer = _map_frames(page)["explorer"]
-    explorer.wait_for_selector(".leaflet-marker-icon")
-    assert _markers(explorer) == sum(expected["day1"].values())
+    assert _map_frames(page)["explorer"] is explorer  # the same map page: not sent again
+    explorer.wait_for_function(f"() => document.querySelectorAll('.leaflet-marker-icon').length === {sum(expected['day1'].values())}")
+    assert explorer.evaluate(view) == pytest.approx(before)  # the student's centre and zoom are kept
+    step_bytes = sum(received[sockets_before:])
+    (helpers.ARTIFACTS / "jupyterlab-explorer-step-bytes.txt").write_text(f"{step_bytes}\n", encoding="utf-8")
+    assert 0 < step_bytes < 20_000, f"one slider step received {step_bytes} bytes over the websocket"
     helpers.screenshot(page, "jupyterlab-03-explorer-day1")
 
     # Validate the unanswered notebook: every test cell and written answer is reported.
