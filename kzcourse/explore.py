@@ -76,9 +76,9 @@ def _map_html(m: "folium.Map") -> str:
 _BRIDGE_ESM = """
 function render({ model, el }) {
   const frame = document.createElement("iframe");
-  frame.title = model.get("title");
+  frame.title = model.get("map_title");
   frame.style.width = "100%";
-  frame.style.height = model.get("height") + "px";
+  frame.style.height = model.get("map_height") + "px";
   frame.style.border = "1px solid #ccc";
   const send = () => {
     if (!frame.contentWindow) return;
@@ -87,11 +87,12 @@ function render({ model, el }) {
   };
   const listen = (event) => {
     if (event.source !== frame.contentWindow || !event.data || !event.data.kzcourseView) return;
-    model.set("view", event.data.kzcourseView);
+    model.set("map_view", event.data.kzcourseView);
     model.save_changes();
   };
   window.addEventListener("message", listen);
   frame.addEventListener("load", send);
+  el.appendChild(frame);
   frame.srcdoc = model.get("html");
   model.on("change:day", send);
   model.on("change:layers", send);
@@ -114,17 +115,17 @@ def _bridge_class() -> type:
         class MapBridge(anywidget.AnyWidget):
             """A kzcourse map shown once, then driven by small messages: ``day``, ``layers``, ``event_types``.
 
-            ``view`` is what the map reports back after every move: ``{"center": [lat, lon], "zoom": z}``.
+            ``map_view`` is what the map reports back after every move: ``{"center": [lat, lon], "zoom": z}``.
             """
 
             _esm = _BRIDGE_ESM
             html = traitlets.Unicode("").tag(sync=True)
-            title = traitlets.Unicode("Map").tag(sync=True)
-            height = traitlets.Int(520).tag(sync=True)
+            map_title = traitlets.Unicode("Map").tag(sync=True)
+            map_height = traitlets.Int(520).tag(sync=True)
             day = traitlets.Int(19).tag(sync=True)
             layers = traitlets.List(traitlets.Unicode()).tag(sync=True)
             event_types = traitlets.List(traitlets.Unicode()).tag(sync=True)
-            view = traitlets.Dict().tag(sync=True)
+            map_view = traitlets.Dict().tag(sync=True)
 
         MapBridge.__module__ = __name__
         _BRIDGE_CLASS.append(MapBridge)
@@ -207,7 +208,7 @@ def almaty_explorer(*, offline: bool | None = None, folder: str | Path | None = 
     The controls are reachable as attributes of the returned box: ``.day`` (IntSlider
     1-19), ``.layers`` and ``.event_types`` (check-box groups, see :func:`checkbox_group`;
     ``.value`` is the tuple of ticked options), ``.view`` (the :class:`MapBridge` showing
-    the map; ``.view.view`` is the centre and zoom the map reports) and ``.caption``
+    the map; ``.view.map_view`` is the centre and zoom the map reports) and ``.caption``
     (HTML with the text alternative of the map now shown).
 
     Parameters
@@ -241,7 +242,7 @@ def almaty_explorer(*, offline: bool | None = None, folder: str | Path | None = 
     offered = [name for name in maps.LAYERS if offline or name != "countries"]  # as almaty_map's default
     types = queries.all_event_types()
     full = maps.almaty_map(day=None, offline=offline, layers=offered, folder=folder)
-    bridge = _bridge_class()(html=full.get_root().render(), title=maps.describe(full).caption[:120],
+    bridge = _bridge_class()(html=full.get_root().render(), map_title=maps.describe(full).caption[:120],
                              day=19, layers=offered, event_types=types)
     day = widgets.IntSlider(value=19, min=1, max=19, step=1, description="Day (Jan)", continuous_update=False)
     layers = checkbox_group(offered, offered, "Layers")

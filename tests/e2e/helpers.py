@@ -166,7 +166,9 @@ def offline_chromium(root: Path, viewport: dict[str, int] | None = None) -> Iter
                 context.kz_blocked.append(route.request.url)
                 route.abort()
 
-        context.route("**/*", guard)
+        # Inline schemes (blob:, data:) never reach a network and are not routed: a routed blob: module
+        # (how anywidget loads a widget's front end) never finishes loading in Chromium.
+        context.route(lambda url: not url.startswith(("data:", "blob:", "about:")), guard)
         context.set_default_timeout(TIMEOUT_MS)
         try:
             yield context

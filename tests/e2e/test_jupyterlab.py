@@ -162,7 +162,7 @@ def _map_frames(page) -> dict[str, object]:
     for frame in page.frames:
         if frame.parent_frame is None:
             continue
-        in_widget = frame.frame_element().evaluate("e => !!e.closest('.jupyter-widgets, .widget-html')")
+        in_widget = frame.frame_element().evaluate("e => !!e.closest('.widget-vbox, .widget-html')")
         if in_widget:
             found["explorer"] = frame
         else:
@@ -237,6 +237,7 @@ def _student_session(page, context, lab, errors, expected, test_cells, written) 
     slider = panel.locator(".jp-OutputArea-output .widget-slider").first
     slider.wait_for()
     assert slider.locator(".widget-readout").inner_text().strip() == "19"
+    panel.locator(".jp-OutputArea-output .widget-vbox iframe").first.wait_for()  # the explorer's map (anywidget, loads async)
     frames = _map_frames(page)
     assert frames["explorer"] is not None and len(frames["output"]) == 1, [f.url for f in page.frames]
     for frame in [frames["explorer"], *frames["output"]]:
