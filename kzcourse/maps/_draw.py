@@ -301,7 +301,7 @@ def _marker(location, style: MarkerStyle, *, tooltip: str, popup: str | None = N
 
 _BIND_JS = """{% macro script(this, kwargs) %}
     {%- if this.tooltip %}
-    {{ this._parent.get_name() }}.bindTooltip({{ this.tooltip|tojson }}, {sticky: true});
+    {{ this._parent.get_name() }}.bindTooltip({{ this.tooltip|tojson }}, {sticky: true, className: "kz-tip"});
     {%- endif %}
     {%- if this.content %}
     {{ this._parent.get_name() }}.bindPopup({{ this.content|tojson }}, {maxWidth: {{ this.max_width }}, autoPanPaddingTopLeft: [60, 90]});
