@@ -250,10 +250,43 @@ _CHART_JS = """<script type="text/javascript">(function () {
     el.dataset.drawn = "1"; el.innerHTML = ""; var f = %(fig)s; w.Plotly.newPlot(el, f.data, f.layout, %(config)s); });
   if (w.Plotly) { while (q.length) q.shift()(); }
 })();</script>"""
-_PLOTLYJS_LOADER = """<script type="text/javascript">window.__kzDefine = window.define; window.define = undefined;</script>
+_PLOTLYJS_LOADER = """<script type="text/javascript" data-kzcourse-plotlyjs="plain">window.__kzDefine = window.define; window.define = undefined;</script>
 <script type="text/javascript">%s</script>
 <script type="text/javascript">window.define = window.__kzDefine;
 (function () { var q = (window.kzcoursePlots = window.kzcoursePlots || []); while (q.length) q.shift()(); })();</script>"""
+# The same, from the gzip copy in kzcourse/assets (a third of the bytes through the kernel): unpacked with the
+# browser's DecompressionStream, then run at global scope with any AMD loader hidden, so it sets window.Plotly.
+_PLOTLYJS_GZ_LOADER = """<script type="text/javascript" data-kzcourse-plotlyjs="gzip">(function () {
+  var b = atob("%s"), bytes = new Uint8Array(b.length);
+  for (var i = 0; i < b.length; i++) { bytes[i] = b.charCodeAt(i); }
+  new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text().then(function (js) {
+    var define = window.define; window.define = undefined;
+    try { (0, eval)(js); } finally { window.define = define; }
+    var q = (window.kzcoursePlots = window.kzcoursePlots || []); while (q.length) { q.shift()(); }
+  });
+})();</script>"""
+
+
+@functools.lru_cache(maxsize=1)
+def _plotlyjs_script() -> str:
+    """The script that puts plotly.js on a page: the vendored gzip copy if it matches the installed plotly."""
+    import base64
+    import json
+    from importlib import resources
+
+    import plotly
+
+    assets = Path(str(resources.files("kzcourse"))) / "assets"
+    try:
+        entry = json.loads((assets / "assets.json").read_text(encoding="utf-8")).get("plotly.min.js.gz", {})
+        if entry.get("version") == plotly.__version__:
+            packed = (assets / "plotly.min.js.gz").read_bytes()
+            return _PLOTLYJS_GZ_LOADER % base64.b64encode(packed).decode("ascii")
+    except (OSError, ValueError):
+        pass
+    from plotly.offline import get_plotlyjs
+
+    return _PLOTLYJS_LOADER % get_plotlyjs().replace("</script", "<\\/script")
 
 
 def figure_html(fig: "go.Figure", *, include_plotlyjs: bool = False) -> str:
@@ -261,9 +294,10 @@ def figure_html(fig: "go.Figure", *, include_plotlyjs: bool = False) -> str:
 
     The fragment is a ``<div>`` (holding a short note until the chart draws) and a
     script that draws the figure with plotly.js as soon as plotly.js is on the page;
-    with ``include_plotlyjs=True`` the fragment also carries plotly.js itself (the
-    copy shipped in the ``plotly`` package, about 4.8 MB), hidden from any AMD
-    loader on the page so that it sets ``window.Plotly``. Figures that came earlier
+    with ``include_plotlyjs=True`` the fragment also carries plotly.js itself: the
+    gzip copy in ``kzcourse/assets`` (1.5 MB, unpacked by the browser) when it was made
+    from the installed ``plotly``, else the package's 4.8 MB script; either is hidden from
+    any AMD loader on the page so that it sets ``window.Plotly``. Figures that came earlier
     on the page wait for it, so one copy per page serves every chart on it. No
     network access is needed.
 
@@ -286,12 +320,7 @@ def figure_html(fig: "go.Figure", *, include_plotlyjs: bool = False) -> str:
     width = f"width:{fig.layout.width}px;" if fig.layout.width else ""
     div = (f'<div id="{div_id}" class="kzcourse-chart" role="figure" aria-label="{alt}" '
            f'style="{width}min-height:2em"><p>{html.escape(CHART_FALLBACK)}</p></div>')
-    loader = ""
-    if include_plotlyjs:
-        from plotly.offline import get_plotlyjs
-
-        loader = "\n" + _PLOTLYJS_LOADER % get_plotlyjs().replace("</script", "<\\/script")
-    return div + "\n" + js + loader
+    return div + "\n" + js + ("\n" + _plotlyjs_script() if include_plotlyjs else "")
 
 
 def _crc(text: str) -> str:

@@ -470,7 +470,7 @@ def test_feedback_page_draws_every_chart_offline(lesson, graded, browser_page):
                                        timeout=60_000)
     drawn = browser_page.eval_on_selector_all(".kzcourse-chart", "els => els.map(e => !!e.querySelector('.main-svg'))")
     assert drawn == [True] * figures
-    assert page.read_text(encoding="utf-8").count("window.__kzDefine = window.define") == (1 if figures else 0)
+    assert page.read_text(encoding="utf-8").count("data-kzcourse-plotlyjs=") == (1 if figures else 0)
 
 
 from tests.browser.axe import CONTENT as CONTENT_SELECTOR  # noqa: E402

@@ -95,7 +95,7 @@ def test_nbconvert_html_of_an_executed_notebook_draws_every_chart_offline(browse
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in _NOTEBOOK])
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     body, _ = HTMLExporter().from_notebook_node(nb)
-    assert body.count("window.__kzDefine = window.define") == 1  # plotly.js once per page
+    assert body.count("data-kzcourse-plotlyjs=") == 1  # plotly.js once per page
     path = tmp_path / "exported.html"
     path.write_text(body, encoding="utf-8")
     browser_page.set_viewport_size({"width": 1200, "height": 800})
