@@ -88,9 +88,10 @@ def cmd_release(args) -> int:
 
 def _stamp_due_date(course, lesson: str) -> None:
     """Show the lesson's due date in the first cell of its release (before it reaches the exchange)."""
-    from kzcourse.grading.deadlines import stamp_release
+    from kzcourse.grading.deadlines import recompute, stamp_release
 
     stamp_release(course, lesson)
+    recompute(course, [lesson])  # generate_assignment may have rewritten the gradebook's assignment row
 
 
 def _last_line(result: dict) -> str:

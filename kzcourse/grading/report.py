@@ -70,6 +70,22 @@ def fmt(x: float | None, undefined: str = "—") -> str:
     return undefined if x is None else f"{x:.2f}"
 
 
+def whole_step(top: float, ticks: int) -> int:
+    """A whole-number tick step that shows at most about ``ticks`` ticks up to ``top``.
+
+    >>> whole_step(3, 8), whole_step(30, 8), whole_step(0, 8)
+    (1, 4, 1)
+    """
+    return max(1, math.ceil(top / ticks))
+
+
+def _tallest_bin(values: list[float]) -> int:
+    """The highest count of a unit-wide histogram bin centred on whole numbers."""
+    from collections import Counter
+
+    return max(Counter(math.floor(v + 0.5) for v in values).values(), default=0)
+
+
 def question_of(cell: str) -> str:
     """The question a grade cell belongs to: its id before the first underscore.
 
@@ -152,19 +168,21 @@ def _totals_section(lesson: str, lrows: list[Row], fig_html) -> list[str]:
     complete = [r for r in graded if not r.pending]
     waiting = [r for r in graded if r.pending]
     so_far = [sum(v for v in r.items.values() if v is not None) for r in waiting]
+    done_totals = [r.score or 0.0 for r in complete]
     parts = []
     fig = go.Figure()
     bins = dict(start=-0.5, end=max_score + 0.5, size=1)
-    fig.add_histogram(x=[r.score for r in complete], xbins=bins, name="complete (nothing pending)",
+    fig.add_histogram(x=done_totals, xbins=bins, name="complete (nothing pending)",
                       marker_color=PALETTE[0])
     fig.add_histogram(x=so_far, xbins=bins, name="score so far, awaiting hand grading", marker_color=PALETTE[1],
                       marker_pattern_shape="/")
     fig.update_layout(title=f"{lesson}: lesson totals (out of {max_score:g})", barmode="stack", bargap=0.15,
-                      xaxis=dict(title="points", dtick=1, range=[-0.5, max_score + 0.5]),
-                      yaxis=dict(title="students", dtick=1, rangemode="tozero"),
+                      xaxis=dict(title="points", dtick=whole_step(max_score, 20), range=[-0.5, max_score + 0.5]),
+                      yaxis=dict(title="students", dtick=whole_step(_tallest_bin(done_totals + so_far), 8),
+                                 rangemode="tozero"),
                       height=320, margin=dict(t=50, b=40, l=50, r=20), legend=dict(orientation="h", y=-0.25))
     parts.append(fig_html(fig))
-    done_scores = [r.score or 0.0 for r in complete]
+    done_scores = done_totals
     text = [f"{len(graded)} graded submissions: {len(complete)} complete"]
     if complete:
         text.append(f"(mean {fmt(sum(done_scores) / len(done_scores))}, min {fmt(min(done_scores))}, "

@@ -31,6 +31,10 @@ def test_demo_builds_a_graded_term_with_feedback_report_and_one_broken_submissio
     first = out.split("read: ", 1)[1].split()[:3]
     assert {first[0], first[2]} == {ids[0], ids[3]}, out
     assert (course / "similarity.html").is_file()
+    from kzcourse.grading.course import open_course
+
+    status = {a["name"]: a["status"] for a in open_course(course).api().get_assignments()}
+    assert status["02-geography"] == "released", "the Formgrader shows the demo's lessons as released, not draft"
 
 
 def test_demo_refuses_too_few_students(tmp_path):
