@@ -123,7 +123,7 @@ def with_check(code: str, rng) -> str:
 
 
 def build_submission(kind: str, source, release, wrong: dict[str, str], *, right_share: float = 0.5,
-                     written: dict | None = None, rng=None):
+                     written: dict | None = None, rng=None, checks: bool = False):
     """A submitted notebook of ``kind`` (right, partly, varied, wrong, blank) built from a lesson's notebooks.
 
     ``source`` and ``release`` are nbformat notebooks (the lesson's source and its release);
@@ -131,7 +131,8 @@ def build_submission(kind: str, source, release, wrong: dict[str, str], *, right
     ``partly`` answers the first ``right_share`` of the questions right; ``varied`` a random subset
     drawn with ``rng`` (each question right with a probability drawn for the student).
     With ``written`` (:func:`written_spec`), written answers answer their question at a rubric level
-    that follows ``kind`` (every point, some points, or vague sentences only).
+    that follows ``kind`` (every point, some points, or vague sentences only). With ``checks``, every code
+    answer may end with a check of the student's own (:func:`with_check`); ``varied`` answers always may.
     """
     import random
 
@@ -162,13 +163,13 @@ def build_submission(kind: str, source, release, wrong: dict[str, str], *, right
                                                    vague=0 if k == n else rng.choice([1, 2])), rng)
         elif cell.cell_type == "markdown":
             cell.source = WRITTEN if kind != "wrong" else "I did not have time for this one."
-        elif gid in right and kind == "varied":
-            cell.source = with_check(strip_solution_markers(solutions[gid].source), rng)
         elif gid in right:
             cell.source = strip_solution_markers(solutions[gid].source)
         else:
             cell.source = wrong.get(gid) or "\n".join(
                 f"{name} = None" for name in assigned_names(strip_solution_markers(solutions[gid].source)) or ["_unused"])
+        if cell.cell_type == "code" and (checks or kind == "varied"):
+            cell.source = with_check(cell.source, rng)
     return nb
 
 
@@ -186,8 +187,9 @@ def assigned_names(source: str) -> list[str]:
     return names
 
 
-def write_submissions(course, lesson_id: str, plan: dict[str, str]) -> None:
-    """Write ``submitted/<student>/<lesson>/<lesson>.ipynb`` for each ``student -> kind`` of ``plan``."""
+def write_submissions(course, lesson_id: str, plan: dict[str, str], checks: bool = False) -> None:
+    """Write ``submitted/<student>/<lesson>/<lesson>.ipynb`` for each ``student -> kind`` of ``plan``
+    (``checks``: see :func:`build_submission`)."""
     import nbformat
 
     source = nbformat.read(course.source_dir / lesson_id / f"{lesson_id}.ipynb", as_version=4)
@@ -205,7 +207,8 @@ def write_submissions(course, lesson_id: str, plan: dict[str, str]) -> None:
             path.write_text(text[: len(text) // 2], encoding="utf-8")  # cut off mid-file: invalid JSON
         else:
             rng = random.Random(f"{lesson_id}/{student}")
-            nbformat.write(build_submission(kind, source, release, wrong, written=written, rng=rng), path)
+            nbformat.write(build_submission(kind, source, release, wrong, written=written, rng=rng, checks=checks),
+                           path)
 
 
 def _lessons_root() -> Path:
@@ -275,8 +278,9 @@ def demo(path: str | Path, *, students: int = 6, lessons: list[str] | None = Non
             plan[sid] = kind
         if n == 0:
             plan[ids[-1]] = "broken"  # one broken file in the whole term
-        write_submissions(course, lesson, plan)
-    late_note = _plant_late_and_copy(course, lessons[0], ids)
+        write_submissions(course, lesson, plan, checks=True)
+    planted = next((l for l in lessons if written_spec(l, _lessons_root())), lessons[0])
+    late_note = _plant_late_and_copy(course, planted, ids)
     if api.exchange_is_functional:  # released lessons are not "draft" in the Formgrader
         for lesson in lessons:
             api.release_assignment(lesson)
