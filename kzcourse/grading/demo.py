@@ -144,9 +144,11 @@ def build_submission(kind: str, source, release, wrong: dict[str, str], *, right
         return nb
     solutions = {_meta(c)["grade_id"]: c for c in source.cells if _meta(c).get("solution")}
     qids = [gid for gid, c in solutions.items() if c.cell_type == "code"]
-    if kind == "varied":
-        ability = rng.uniform(0.25, 0.95)
-        right = {q for q in qids if rng.random() < ability}
+    if kind == "varied":  # a student's ability, shifted by each question's own difficulty
+        import random as _random
+
+        ability = rng.uniform(0.2, 0.95)
+        right = {q for q in qids if rng.random() < ability + _random.Random(solutions[q].source).uniform(-0.3, 0.3)}
     else:
         n_right = {"right": len(qids), "wrong": 0, "partly": max(1, int(len(qids) * right_share))}[kind]
         right = set(qids[:n_right])
@@ -274,7 +276,7 @@ def demo(path: str | Path, *, students: int = 6, lessons: list[str] | None = Non
     for n, lesson in enumerate(lessons):
         plan = {}
         for i, sid in enumerate(ids):
-            kind = ("right", "varied", "varied", "wrong", "blank", "varied")[(i + n) % 6]
+            kind = ("right", "varied", "varied", "wrong", "varied", "blank", "varied", "varied")[(i + n) % 8]
             plan[sid] = kind
         if n == 0:
             plan[ids[-1]] = "broken"  # one broken file in the whole term
