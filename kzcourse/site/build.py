@@ -99,13 +99,24 @@ class Site:
 
 
 # ---------------------------------------------------------------------------- page frame
+def number(lesson: Any, position: int) -> str:
+    """The lesson's number as its id gives it (``04-almaty`` is 4), else its position.
+
+    >>> from kzcourse.lessons import lesson
+    >>> number(lesson("04-almaty"), 99)
+    '4'
+    """
+    head = lesson.id.split("-", 1)[0]
+    return str(int(head)) if head.isdigit() else str(position)
+
+
 def _nav(lessons: list[Any], current: str) -> str:
     def item(href: str, label: str) -> str:
         cur = ' aria-current="page"' if href == current else ""
         return f'<li><a href="{href}"{cur}>{esc(label)}</a></li>'
 
     items = [item("index.html", "Home")]
-    items += [item(f"{l.id}.html", f"{n}. {l.title}") for n, l in enumerate(lessons, 1)]
+    items += [item(f"{l.id}.html", f"{number(l, n)}. {l.title}") for n, l in enumerate(lessons, 1)]
     items += [item("article.html", "The annotated article"), item("data.html", "Data dictionary"),
               item("instructor.html", "Instructor guide"), item("credits.html", "Credits"),
               item("search.html", "Search")]
@@ -131,7 +142,7 @@ def page(title: str, body: str, *, href: str, lessons: list[Any], edition: str, 
 <a class="kz-skip" href="#main">Skip to the content</a>
 <header class="kz-header">
 <a class="kz-brand" href="index.html">{COURSE_NAME}: a course on one primary source</a>
-<form class="kz-search" role="search" action="search.html">
+<form class="kz-search" role="search" aria-label="Search the course" action="search.html">
 <label for="kz-q">Search the course</label>
 <input id="kz-q" name="q" type="search">
 <button type="submit">Search</button>
@@ -157,7 +168,7 @@ def _lesson_table(lessons: list[Any]) -> str:
     rows = []
     for n, l in enumerate(lessons, 1):
         objectives = "".join(f"<li>{esc(o)}</li>" for o in l.objectives)
-        rows.append(f'<tr><td>{n}</td><th scope="row"><a href="{l.id}.html">{esc(l.title)}</a></th>'
+        rows.append(f'<tr><td>{number(l, n)}</td><th scope="row"><a href="{l.id}.html">{esc(l.title)}</a></th>'
                     f'<td>{l.minutes} ({l.teaching_minutes} teaching, {l.exercise_minutes} exercises)</td>'
                     f'<td><ul>{objectives}</ul></td></tr>')
     total = sum(l.minutes for l in lessons)
@@ -297,7 +308,7 @@ def credits_html() -> str:
 
 
 def search_html() -> str:
-    return ('<h1>Search</h1><form class="kz-search-page" role="search" action="search.html">'
+    return ('<h1>Search</h1><form class="kz-search-page" role="search" aria-label="Search again" action="search.html">'
             '<label for="kz-q2">Words to find in the lessons, the article and the guides</label> '
             '<input id="kz-q2" name="q" type="search"> <button type="submit">Search</button></form>'
             '<div id="kz-results" role="status" aria-live="polite"><p>Type words above: every page of the site '

@@ -136,6 +136,7 @@ class NotebookRenderer:
         self.counts = Counts()
         self._widgets: dict[str, Any] = {}
         self._n = 0
+        self._tables = 0
 
     # ------------------------------------------------------------------ maps
     def map_document(self, doc: str) -> str:
@@ -206,7 +207,9 @@ class NotebookRenderer:
                 body += (f'<details class="kz-alt"><summary>Text alternative of this map</summary>'
                          f'{_text(data[ALT_MIME])}</details>')
             if "<table" in body:  # a wide table scrolls: keyboard users reach it, screen readers hear its name
-                return f'<div class="kz-out kz-html" tabindex="0" role="region" aria-label="Table output">{body}</div>'
+                self._tables += 1
+                return (f'<div class="kz-out kz-html" tabindex="0" role="region" aria-label="Table output '
+                        f'{self._tables}">{body}</div>')
             return f'<div class="kz-out kz-html">{body}</div>'
         alt = esc(_text(data.get("text/plain", "")).strip()[:300] or "Figure")
         if "image/png" in data:
