@@ -6,6 +6,10 @@ to anything but ``file:``/``data:``/``about:``/``blob:`` is aborted and recorded
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,48 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
+
+
+@contextlib.contextmanager
+def chromium(prefix: str = "kz-chromium-") -> Iterator[Any]:
+    """An isolated headless Chromium context: fresh profile and HOME in a new temporary folder.
+
+    The caller skips first when Playwright or Chromium is missing (see tests/conftest.py).
+    """
+    from playwright.sync_api import sync_playwright
+
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    (root / "home").mkdir()
+    env = dict(os.environ, HOME=str(root / "home"), XDG_CONFIG_HOME=str(root / "home"), XDG_CACHE_HOME=str(root / "home"))
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(root / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env,
+            viewport={"width": 1000, "height": 700},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def watch(page: Any, allowed: Any = None) -> Any:
+    """Abort (and record in ``page.kz_blocked``) every request ``allowed(url)`` refuses (default: any
+    non-local scheme); record uncaught errors and console errors in ``page.kz_errors``. Returns ``page``."""
+    allowed = allowed or (lambda url: url.startswith(LOCAL_SCHEMES))
+    page.kz_blocked, page.kz_errors = [], []
+
+    def guard(route):
+        url = route.request.url
+        if allowed(url):
+            route.continue_()
+        else:
+            page.kz_blocked.append(url)
+            route.abort()
+
+    page.route("**/*", guard)
+    page.on("pageerror", lambda exc: page.kz_errors.append(f"pageerror: {exc}"))
+    page.on("console", lambda msg: page.kz_errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+    return page
 
 
 def open_html(page: Any, html: str, folder: Path, name: str = "page.html") -> Path:

@@ -111,8 +111,8 @@ def _pages(site) -> list[str]:
 
 
 @pytest.mark.browser
-def test_every_page_loads_offline_without_errors_and_passes_axe(student_site, browser_page):
-    page, report = browser_page, {}
+def test_every_page_loads_offline_without_errors_and_passes_axe(student_site, site_page):
+    page, report = site_page, {}
     for name in _pages(student_site):
         page.goto((student_site.root / name).as_uri(), wait_until="load")
         page.wait_for_timeout(300)
@@ -131,8 +131,8 @@ def test_every_page_loads_offline_without_errors_and_passes_axe(student_site, br
 
 
 @pytest.mark.browser
-def test_every_map_document_passes_axe_and_has_a_language(student_site, browser_page):
-    page = browser_page
+def test_every_map_document_passes_axe_and_has_a_language(student_site, site_page):
+    page = site_page
     docs = sorted((student_site.root / "maps").glob("*.html"))
     assert docs
     bad = {}
@@ -148,11 +148,11 @@ def test_every_map_document_passes_axe_and_has_a_language(student_site, browser_
 
 
 @pytest.mark.browser
-def test_every_map_chart_and_widget_of_the_lessons_is_drawn(student_site, browser_page):
+def test_every_map_chart_and_widget_of_the_lessons_is_drawn(student_site, site_page):
     """Outputs counted in the DOM against the build's count and against what each lesson's metadata says it uses."""
     from kzcourse.lessons import course
 
-    page = browser_page
+    page = site_page
     for lesson in course():
         counts = student_site.lessons[lesson.id]
         page.goto((student_site.root / f"{lesson.id}.html").as_uri(), wait_until="load")
@@ -176,8 +176,8 @@ def test_every_map_chart_and_widget_of_the_lessons_is_drawn(student_site, browse
 
 
 @pytest.mark.browser
-def test_search_works_from_disk(student_site, browser_page):
-    page = browser_page
+def test_search_works_from_disk(student_site, site_page):
+    page = site_page
     page.goto((student_site.root / "index.html").as_uri(), wait_until="load")
     page.fill("#kz-q", "Masimov")
     page.press("#kz-q", "Enter")
@@ -191,10 +191,10 @@ def test_search_works_from_disk(student_site, browser_page):
 
 
 @pytest.mark.browser
-def test_every_claim_is_marked_at_its_paragraph_with_its_status(student_site, browser_page):
+def test_every_claim_is_marked_at_its_paragraph_with_its_status(student_site, site_page):
     from kzcourse import data
 
-    page = browser_page
+    page = site_page
     page.goto((student_site.root / "article.html").as_uri(), wait_until="load")
     claims = data.load("claims")
     for _, c in claims.iterrows():
@@ -211,8 +211,8 @@ def test_every_claim_is_marked_at_its_paragraph_with_its_status(student_site, br
 
 
 @pytest.mark.browser
-def test_keyboard_reaches_the_lesson_controls(student_site, browser_page):
-    page = browser_page
+def test_keyboard_reaches_the_lesson_controls(student_site, site_page):
+    page = site_page
     page.goto((student_site.root / "04-almaty.html").as_uri(), wait_until="load")
     reached = set()
     for _ in range(400):  # the maps' own markers and controls take many stops on the way
@@ -228,8 +228,8 @@ def test_keyboard_reaches_the_lesson_controls(student_site, browser_page):
 
 
 @pytest.mark.browser
-def test_screenshots_of_home_lesson_and_article(student_site, browser_page):
-    page = browser_page
+def test_screenshots_of_home_lesson_and_article(student_site, site_page):
+    page = site_page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for name in ("index.html", "04-almaty.html", "05-network.html", "article.html"):
         page.goto((student_site.root / name).as_uri(), wait_until="load")

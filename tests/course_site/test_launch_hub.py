@@ -31,7 +31,7 @@ def _git(*args: str, cwd) -> None:
     subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True)
 
 
-def test_the_jupyterhub_button_opens_the_student_edition(tmp_path_factory):
+def test_the_jupyterhub_button_opens_the_student_edition(tmp_path_factory, site_page):
     pytest.importorskip("nbgitpuller")
     from kzcourse.site import Launch, student_editions
     from kzcourse.site.build import lesson_panel
@@ -73,23 +73,23 @@ def test_the_jupyterhub_button_opens_the_student_edition(tmp_path_factory):
             hub = Hub(url, service_token)
             hub.tokens[STUDENT] = hub.api("POST", f"/users/{STUDENT}/tokens", json={"expires_in": 3600})["token"]
             hub.start_server(STUDENT)
-            with helpers.offline_chromium(root / "chromium") as context:
-                page = context.new_page()
-                page.goto(f"{url}/hub/login")
-                page.fill("input[name=username]", STUDENT)
-                page.fill("input[name=password]", PASSWORD)
-                page.click("input[type=submit], button[type=submit]")
-                page.wait_for_url(re.compile(r".*/(user|hub)/.*"))
-                page.goto(link)
-                page.wait_for_url(re.compile(rf".*/lab/tree/kzcourse-student/{LESSON}/{LESSON}\.ipynb.*"))
-                page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=helpers.TIMEOUT_MS)
-                page.wait_for_function(
-                    "t => [...document.querySelectorAll('.jp-Notebook .jp-RenderedMarkdown h1')]"
-                    ".some(h => h.textContent.includes(t))", arg=lesson(LESSON).title, timeout=helpers.TIMEOUT_MS)
-                helpers.screenshot(page, "site-jupyterhub-launch")
-                tabs = page.locator("#jp-main-dock-panel .lm-TabBar-tabLabel").all_inner_texts()
-                assert f"{LESSON}.ipynb" in tabs, tabs
-                assert context.kz_blocked == [], context.kz_blocked[:5]
+            page = site_page  # files and 127.0.0.1 only
+            page.set_default_timeout(helpers.TIMEOUT_MS)
+            page.goto(f"{url}/hub/login")
+            page.fill("input[name=username]", STUDENT)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("input[type=submit], button[type=submit]")
+            page.wait_for_url(re.compile(r".*/(user|hub)/.*"))
+            page.goto(link)
+            page.wait_for_url(re.compile(rf".*/lab/tree/kzcourse-student/{LESSON}/{LESSON}\.ipynb.*"))
+            page.wait_for_selector(".jp-Notebook .jp-Cell")
+            page.wait_for_function(
+                "t => [...document.querySelectorAll('.jp-Notebook .jp-RenderedMarkdown h1')]"
+                ".some(h => h.textContent.includes(t))", arg=lesson(LESSON).title)
+            helpers.screenshot(page, "site-jupyterhub-launch")
+            tabs = page.locator("#jp-main-dock-panel .lm-TabBar-tabLabel").all_inner_texts()
+            assert f"{LESSON}.ipynb" in tabs, tabs
+            assert page.kz_blocked == [], page.kz_blocked[:5]
     finally:
         _stop_proxy(root / "proxy.pid")
     cloned = homes / STUDENT / "kzcourse-student" / LESSON / f"{LESSON}.ipynb"
