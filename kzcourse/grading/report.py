@@ -24,7 +24,8 @@ graded (flagged ones included; broken and missing ones never count):
 Lesson totals are split: complete submissions (nothing pending) and the score-so-far of
 submissions that still wait for hand grading, with the points still to grade. Every number is
 rounded to two decimals (:func:`fmt`); shares are fractions from 0 to 1. Charts are plotly
-figures, with plotly.js inlined once for the whole file (it works offline), count axes in
+figures, with plotly.js inlined once for the whole file (``kzcourse.charts.figure_html``: the
+course's gzip copy, unpacked by the browser; it works offline), count axes in
 whole numbers, and a table with the same numbers beside each chart.
 """
 from __future__ import annotations
@@ -245,9 +246,13 @@ def build_report(course: Course, lessons: list[str] | None = None) -> str:
     items = item_analysis(rows)
     parts, first = [], True
 
-    def fig_html(fig) -> str:
+    def fig_html(fig) -> str:  # plotly.js once, the course's compressed copy when it matches plotly
+        from kzcourse.charts import figure_html
+
         nonlocal first
-        out = fig.to_html(full_html=False, include_plotlyjs=first, config={"displaylogo": False})
+        fig.update_layout(meta={"builder": "report",
+                                "alt": f"{fig.layout.title.text}: the numbers are in the text and table below"})
+        out = figure_html(fig, include_plotlyjs=first)
         first = False
         return out
 

@@ -29,10 +29,9 @@ def test_report_draws_every_chart_offline_with_whole_number_counts(browser_page,
     out = write_report(course)
     browser_page.set_viewport_size({"width": 1100, "height": 900})
     browser_page.goto(out.as_uri(), wait_until="load")
-    browser_page.wait_for_selector(".main-svg")
-    assert browser_page.eval_on_selector_all(".plotly-graph-div", "els => els.length") == 3
-    assert browser_page.eval_on_selector_all(".plotly-graph-div .main-svg", "els => els.length") >= 3
-    ticks = browser_page.evaluate("() => [...document.querySelectorAll('.plotly-graph-div')[0]"
+    browser_page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length == 3", timeout=30000)
+    assert browser_page.eval_on_selector_all(".js-plotly-plot .main-svg", "els => els.length") >= 3
+    ticks = browser_page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')[0]"
                                   ".querySelectorAll('.ytick text, .xtick text')].map(e => e.textContent)")
     assert ticks and all(t.strip().lstrip("−-").isdigit() for t in ticks), ticks
     notes = browser_page.eval_on_selector_all(".annotation-text", "els => els.map(e => e.textContent)")
