@@ -236,3 +236,29 @@ def test_screenshots_of_home_lesson_and_article(student_site, site_page):
         page.wait_for_timeout(500)
         page.screenshot(path=str(ARTIFACTS / f"site-{name.removesuffix('.html')}.png"))
         assert (ARTIFACTS / f"site-{name.removesuffix('.html')}.png").stat().st_size > 10_000
+
+
+@pytest.mark.browser
+def test_served_by_a_static_server_it_reaches_no_other_host(student_site, site_page):
+    """The same site from Python's http.server on 127.0.0.1: pages, maps, charts and search, nothing from elsewhere."""
+    import sys
+
+    from tests.e2e import helpers
+
+    port = helpers.free_port()
+    args = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(student_site.root)]
+    url = f"http://127.0.0.1:{port}"
+    with helpers.server(args, cwd=student_site.root, env=helpers.isolated_env(student_site.root.parent / "http-env"),
+                        log=ARTIFACTS / "site-http-server.log", ready_url=f"{url}/index.html"):
+        page = site_page
+        page.goto(f"{url}/04-almaty.html", wait_until="load")
+        for frame in page.locator("iframe.kz-map").all():
+            frame.scroll_into_view_if_needed()
+        page.wait_for_load_state("load")
+        assert sum(1 for f in page.frames[1:] if f.locator(".leaflet-container").count() == 1) == \
+            student_site.lessons["04-almaty"]["maps"]
+        page.goto(f"{url}/05-network.html", wait_until="load")
+        assert count(page, ".kz-plotly svg.main-svg") >= student_site.lessons["05-network"]["charts"] > 0
+        page.goto(f"{url}/search.html?q=Tokayev", wait_until="load")
+        page.wait_for_selector("#kz-results ol li a")
+        assert page.kz_blocked == [] and page.kz_errors == [], (page.kz_blocked[:3], page.kz_errors[:3])
