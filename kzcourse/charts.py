@@ -58,6 +58,7 @@ from kzcourse import data, network
 from kzcourse._alt import Description
 from kzcourse._style import EVENT_STYLES, EVENT_TYPE_COLOURS, OKABE_ITO, event_style
 from kzcourse._validate import check_choice, check_choices
+from kzcourse.errors import KzCourseError
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -272,17 +273,18 @@ def _plotlyjs_script() -> str:
     """The script that puts plotly.js on a page: the vendored gzip copy if it matches the installed plotly."""
     import base64
     import json
-    from importlib import resources
 
     import plotly
 
-    assets = Path(str(resources.files("kzcourse"))) / "assets"
+    from kzcourse._assets import assets_dir
+
     try:
+        assets = assets_dir()
         entry = json.loads((assets / "assets.json").read_text(encoding="utf-8")).get("plotly.min.js.gz", {})
         if entry.get("version") == plotly.__version__:
             packed = (assets / "plotly.min.js.gz").read_bytes()
             return _PLOTLYJS_GZ_LOADER % base64.b64encode(packed).decode("ascii")
-    except (OSError, ValueError):
+    except (OSError, ValueError, KzCourseError):
         pass
     from plotly.offline import get_plotlyjs
 

@@ -15,7 +15,8 @@ Exit status
 4    grading finished, but some submissions are broken (listed; not graded)
 5    grading finished, but some submissions are flagged for manual review
 6    both 4 and 5
-7    ``audit`` found solutions, hidden tests or mark schemes in release/ or feedback/
+7    ``audit`` found solutions, hidden tests or mark schemes in release/ or feedback/,
+     or instructor-only text in the folders, wheels or environment it scanned
 130  interrupted by SIGINT (Ctrl-C); 143: by SIGTERM. Run the command again to resume.
 ==== =====================================================================
 """
@@ -51,11 +52,14 @@ def _lessons(course, names):
 
 
 def cmd_init(args) -> int:
-    from kzcourse.grading.course import init_course, roster_ids, shown_db_url
+    from kzcourse.grading.course import describe_access, init_course, roster_ids, shown_db_url
+    from kzcourse.lessons import lessons_dir
 
-    course = init_course(args.dir, roster=args.roster, db_url=args.db_url, course_id=args.course_id)
+    course = init_course(args.dir, roster=args.roster, db_url=args.db_url, course_id=args.course_id,
+                         lessons_from=args.lessons, graders_group=args.graders_group)
     print(f"Created course {course.root}")
-    print(f"  lessons:   {', '.join(course.lesson_ids())}")
+    print(f"  lessons:   {', '.join(course.lesson_ids())} (sources, copied from {args.lessons or lessons_dir()})")
+    print(f"  access:    {describe_access(course.root)}")
     print(f"  gradebook: {shown_db_url(course.db_url)} ({len(roster_ids(course))} students)")
     print(f"Next: cd {args.dir} && kzcourse release")
     return EXIT_OK
@@ -218,6 +222,9 @@ def cmd_similarity(args) -> int:
 def cmd_audit(args) -> int:
     from kzcourse.grading.audit import audit
 
+    targets = [a for a in args.lessons if _is_path(a)]
+    if targets or args.installed:
+        return _audit_installs(args, targets, [a for a in args.lessons if not _is_path(a)])
     course = _course(args, gradebook=False)
     findings = audit(course, lessons=_lessons(course, args.lessons))
     for f in findings:
@@ -227,6 +234,65 @@ def cmd_audit(args) -> int:
               f"(`kzcourse release`, `kzcourse feedback`).", file=sys.stderr)
         return EXIT_AUDIT
     print("audit: release/ and feedback/ hold no solutions, hidden tests or mark schemes")
+    return EXIT_OK
+
+
+def _is_path(arg: str) -> bool:
+    """An audit argument naming a file or folder (else it is a lesson id)."""
+    return os.sep in arg or "/" in arg or arg.endswith((".whl", ".zip", ".tar.gz")) or Path(arg).exists()
+
+
+def _audit_sources(args) -> Path:
+    """The lesson sources an install audit compares against: --sources, the course's, or the checkout's."""
+    from kzcourse.grading.course import CourseError, open_course
+    from kzcourse.lessons import lessons_dir
+
+    if args.sources:
+        return Path(args.sources)
+    if args.course or Path("nbgrader_config.py").is_file():
+        return open_course(args.course).source_dir
+    try:
+        return lessons_dir()
+    except KzCourseError:
+        raise CourseError("The audit compares against the lesson sources, and none were found: expected a checkout "
+                          "of the course repository or a course directory, got an installed kzcourse (student "
+                          "editions only). Pass the sources' folder: --sources path/to/repository/lessons.") from None
+
+
+def _audit_installs(args, targets: list[str], stray: list[str]) -> int:
+    from kzcourse.grading.audit import KINDS, editable_checkouts, installed_paths, scan, source_secrets
+    from kzcourse.grading.course import CourseError
+
+    if stray:
+        raise CourseError(f"{', '.join(map(repr, stray))}: expected folders, wheels or files to audit (lesson ids "
+                          "only audit a course's release/ and feedback/). Check the paths.")
+    secrets = source_secrets(_audit_sources(args))
+    if args.installed:
+        targets = targets + [str(p) for p in installed_paths()]
+        for checkout in editable_checkouts():
+            print(f"note: kzcourse is installed in editable mode from {checkout}: that checkout is the instructor's "
+                  f"edition and is not scanned; give students a wheel or `kzcourse lessons DIR`.", file=sys.stderr)
+    for line, where in secrets.in_package.items():
+        print(f"note: a solution line also stands in kzcourse's own code ({where}); public code, not searched: "
+              f"{line[:80]!r}", file=sys.stderr)
+    findings = scan(targets, secrets)
+    for f in findings:
+        print(f)
+    counts = ", ".join(f"{secrets.count(k)} {k}" for k in KINDS)
+    print(f"audit: compared {', '.join(targets)} with the lines of {len(secrets.lessons)} lesson sources in "
+          f"{secrets.source} ({counts} lines)", file=sys.stderr)
+    if findings:
+        print(f"audit: {len(findings)} finding(s): these files hold instructor-only text; ship student editions "
+              f"only (`kzcourse lessons DIR`, the wheel built from pyproject.toml).", file=sys.stderr)
+        return EXIT_AUDIT
+    print("audit: 0 findings: no solution, hidden test, mark scheme, instructor note or wrong-answer fixture")
+    return EXIT_OK
+
+
+def cmd_lessons(args) -> int:
+    from kzcourse.lessons import copy_student_editions
+
+    print(copy_student_editions(args.dir, lessons=args.lesson or None))
     return EXIT_OK
 
 
@@ -278,6 +344,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="gradebook database URL (default: SQLite gradebook.db in DIR; "
                         "e.g. postgresql://user@host/db for a team of graders)")
     p.add_argument("--course-id", default="kzcourse", help="nbgrader course id (default: kzcourse)")
+    p.add_argument("--lessons", metavar="DIR", default=None,
+                   help="the lesson sources to copy (default: lessons/ of the checkout kzcourse runs from); "
+                        "an installed kzcourse has none: pass the course repository's lessons/")
+    p.add_argument("--graders-group", metavar="GROUP", default=None,
+                   help="Unix group of the graders: the course folder is then readable and writable by its owner "
+                        "and GROUP (mode 2770); without it, by its owner only (700)")
 
     p = add("release", cmd_release, "Generate the student version of lessons (release/<lesson>/) and release "
             "them to the exchange when one is configured.")
@@ -325,8 +397,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", metavar="FILE", default=None, help="output file (default: similarity.html)")
     p.add_argument("--top", type=int, default=10, metavar="N", help="pairs listed per lesson (default 10)")
 
-    add("audit", cmd_audit, "Scan release/ and feedback/ for solutions, hidden tests and mark schemes; "
-        "exit 7 on any.")
+    p = add("audit", cmd_audit, "Scan release/ and feedback/ (no PATH), or folders, wheels and installed "
+            "environments (PATH..., --installed), for solutions, hidden tests, mark schemes, instructor notes and "
+            "wrong-answer fixtures, matched line by line against the lesson sources; exit 7 on any.")
+    p.add_argument("--installed", action="store_true",
+                   help="also scan the environment of the Python running kzcourse (site-packages, share/jupyter)")
+    p.add_argument("--sources", metavar="DIR", default=None,
+                   help="the instructor's lessons folder to compare with (default: the course's, or the checkout's)")
+    p.epilog = ("PATH arguments (anything naming a file or folder: dist/*.whl, an image root, a working copy) are "
+                "scanned; other arguments are lesson ids of the course. " + EPILOG)
+
+    p = add("lessons", cmd_lessons, "Copy the student editions of the lessons (no solutions, no hidden tests) "
+            "into DIR, with a start page; then `jupyter lab DIR`. Lessons already in DIR are kept.",
+            lessons=False, course=False)
+    p.add_argument("dir", metavar="DIR", help="folder to work in (created when missing)")
+    p.add_argument("lesson", nargs="*", metavar="LESSON", help="lesson ids (default: every lesson)")
 
     p = add("demo", cmd_demo, "Create a complete sample term in DIR: synthetic roster, varied submissions, "
             "graded, with feedback and the report.", lessons=False, course=False)

@@ -1,8 +1,17 @@
-"""The course's lesson list: order and metadata, read from ``lessons/course.toml``.
+"""The course's lesson list (order and metadata, from ``course.toml``) and its two editions.
 
 ``lessons/course.toml`` is the one place the order of the lessons, their titles,
 minutes, objectives, key points and readings live. Notebooks repeat the
 student-facing parts in their first and last cells; a test keeps the two in step.
+
+Two editions of each lesson:
+
+* the instructor's edition, ``lessons/<id>/`` in the course repository (:func:`lessons_dir`):
+  the nbgrader source notebook, ``instructor.md`` and ``wrong.toml``; never installed;
+* the student edition, ``kzcourse/student/<id>/<id>.ipynb`` in the package (:func:`student_dir`):
+  what ``kzcourse release`` makes from the source, built by
+  :func:`kzcourse.grading.editions.build`. :func:`copy_student_editions` (``kzcourse lessons DIR``)
+  copies them into a folder to work in, with a start page (:func:`start_page`).
 
 Run ``python -m kzcourse.lessons --clear-outputs`` to strip outputs from every
 lesson notebook before committing.
@@ -19,19 +28,41 @@ from kzcourse.errors import DataError
 
 
 def lessons_dir() -> Path:
-    """Return the ``lessons/`` folder of the checkout (the nbgrader source directory).
+    """Return the checkout's ``lessons/`` folder: the instructor's edition (the nbgrader source directory).
+
+    Only a checkout of the course repository has it; an installed kzcourse carries the student
+    editions only (:func:`student_dir`) and raises :class:`~kzcourse.errors.DataError`.
 
     >>> (lessons_dir() / "course.toml").is_file()
     True
     """
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "lessons", here / "lessons"):
-        if (candidate / "course.toml").is_file():
-            return candidate
+    root = Path(__file__).resolve().parent.parent
+    candidate = root / "lessons"
+    if (candidate / "course.toml").is_file() and (root / "pyproject.toml").is_file():
+        return candidate
     raise DataError(
-        f"No lessons/course.toml found next to {here}. The lessons ship with the kzcourse source; "
-        "clone the repository or run from its folder."
+        f"No lesson sources here: expected a checkout of the course repository with lessons/course.toml next "
+        f"to {root / 'kzcourse'}, got an installed kzcourse, which carries the student editions only. The "
+        "instructor's edition (solutions, hidden tests, mark schemes) is the course repository: clone it and "
+        "run from there, or pass the folder of its lessons (`--lessons DIR`)."
     )
+
+
+def student_dir() -> Path:
+    """Return the package's folder of student editions (``kzcourse/student/``), installed or in a checkout.
+
+    >>> sorted(p.name for p in student_dir().glob("01-*/*"))
+    ['01-article.ipynb']
+    """
+    return Path(__file__).resolve().parent / "student"
+
+
+def _course_toml() -> Path:
+    """The lesson list: the checkout's ``lessons/course.toml``, else the copy beside the student editions."""
+    try:
+        return lessons_dir() / "course.toml"
+    except DataError:
+        return student_dir() / "course.toml"
 
 
 @dataclass(frozen=True)
@@ -53,8 +84,13 @@ class Lesson:
         return self.teaching_minutes + self.exercise_minutes
 
     @property
+    def student_edition(self) -> Path:
+        """Path of the lesson's student edition in the package."""
+        return student_dir() / self.id / f"{self.id}.ipynb"
+
+    @property
     def notebook(self) -> Path:
-        """Path of the lesson's source notebook."""
+        """Path of the lesson's source notebook (a checkout only)."""
         return lessons_dir() / self.id / f"{self.id}.ipynb"
 
     @property
@@ -74,7 +110,7 @@ def course() -> list[Lesson]:
     >>> [l.id for l in course()][:2]
     ['00-start', '01-article']
     """
-    path = lessons_dir() / "course.toml"
+    path = _course_toml()
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -104,6 +140,98 @@ def lesson(lesson_id: str) -> Lesson:
     lessons = {l.id: l for l in course()}
     check_choice(lesson_id, lessons, what="lesson id")
     return lessons[lesson_id]
+
+
+#: The start page a working copy opens on (:func:`copy_student_editions` writes it).
+START_PAGE = "START.md"
+
+
+def start_page(lessons: list[Lesson] | None = None) -> str:
+    """The start page of a working copy, as Markdown: the lesson list with minutes and objectives.
+
+    Each title links to the lesson's notebook (``<id>/<id>.ipynb``, relative), the first one
+    at the top as well, so the first lesson is one click away.
+
+    >>> page = start_page()
+    >>> page.splitlines()[0]
+    '# The January 2022 crisis in Kazakhstan: a course in 8 lessons'
+    >>> "**Start here:** [1. The article as a source](01-article/01-article.ipynb)" in page
+    True
+    """
+    lessons = course() if lessons is None else lessons
+    if not lessons:
+        raise DataError("No lessons to list: expected at least one lesson in course.toml.")
+    first = lessons[0]
+    out = [f"# The January 2022 crisis in Kazakhstan: a course in {len(lessons)} lesson{'s' * (len(lessons) != 1)}", "",
+           f"**Start here:** [1. {first.title}]({first.id}/{first.id}.ipynb) (about {first.minutes} minutes)", "",
+           "Open a lesson, then run its cells from the top, in order (Shift+Enter). Your answers are saved in "
+           "this folder; Validate (in the notebook's toolbar) checks a finished lesson.", "",
+           "## The lessons", ""]
+    for n, l in enumerate(lessons, 1):
+        out.append(f"### [{n}. {l.title}]({l.id}/{l.id}.ipynb)")
+        out.append("")
+        out.append(f"About {l.minutes} minutes ({l.teaching_minutes} reading, {l.exercise_minutes} exercises). "
+                   "You will be able to:")
+        out.append("")
+        out += [f"- {o}" for o in l.objectives]
+        out.append("")
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class WorkingCopy:
+    """What :func:`copy_student_editions` did: the folder, its start page, the notebooks copied or kept."""
+
+    folder: Path
+    start: Path
+    copied: tuple[Path, ...]
+    kept: tuple[Path, ...]
+
+    def __str__(self) -> str:
+        n = len(self.copied) + len(self.kept)
+        lines = [f"Student editions of {n} lesson{'s' * (n != 1)} in {self.folder}"]
+        if self.kept:
+            lines.append(f"  kept your own copy of {len(self.kept)} (already there): "
+                         + ", ".join(p.parent.name for p in self.kept))
+        lines.append(f"  start page: {self.start}")
+        lines.append(f"Next: jupyter lab {self.folder} (open {self.start.name}: right-click, Open With, Markdown Preview)")
+        return "\n".join(lines)
+
+
+def copy_student_editions(dest: str | Path, lessons: list[str] | None = None) -> WorkingCopy:
+    """Copy the student editions into ``dest`` to work in, with the start page; return what was done.
+
+    A lesson notebook already in ``dest`` is the student's work and is kept, never overwritten;
+    the start page is rewritten.
+
+    >>> import tempfile
+    >>> copy = copy_student_editions(tempfile.mkdtemp(), lessons=["01-article"])
+    >>> [p.relative_to(copy.folder).as_posix() for p in copy.copied], copy.start.name
+    (['01-article/01-article.ipynb'], 'START.md')
+    >>> copy_student_editions(copy.folder, lessons=["01-article"]).kept == copy.copied
+    True
+    """
+    import shutil
+
+    dest = Path(dest)
+    if dest.exists() and not dest.is_dir():
+        raise DataError(f"{str(dest)!r} is a file: expected a folder to copy the lessons into. Pick another path.")
+    chosen = course() if not lessons else [lesson(i) for i in lessons]
+    copied, kept = [], []
+    for item in chosen:
+        if not item.student_edition.is_file():
+            raise DataError(f"The student edition of {item.id} is missing ({item.student_edition}): expected it "
+                            "in the package. Reinstall kzcourse; in a checkout, run `python -m kzcourse.grading.editions`.")
+        target = dest / item.id / f"{item.id}.ipynb"
+        if target.exists():
+            kept.append(target)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(item.student_edition, target)
+        copied.append(target)
+    start = dest / START_PAGE
+    start.write_text(start_page(chosen) + "\n", encoding="utf-8")
+    return WorkingCopy(dest, start, tuple(copied), tuple(kept))
 
 
 def clear_outputs() -> list[Path]:

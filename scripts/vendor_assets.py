@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Vendor the JavaScript and CSS that offline maps inline into kzcourse/assets/.
+"""Vendor the JavaScript and CSS that offline maps inline into assets/ (the
+repository's top-level folder of static media, shipped in the wheel as kzcourse/assets/).
 
 Offline maps (``kzcourse.maps.*(offline=True)``) must open from a saved HTML file
 with no network at all. They need Leaflet only: kzcourse's markers are inline SVG
@@ -13,7 +14,7 @@ The script
 3. writes ``leaflet.css`` without its comments and with the images it refers to (``url(images/...)``)
    replaced by ``data:`` URIs, so the stylesheet needs no other file;
 4. records every file's package, version, licence and SHA-256 in ``assets.json``
-   (``kzcourse/assets/SOURCE.md`` explains them).
+   (``assets/SOURCE.md`` explains them).
 
 Run it again at any time: ``python scripts/vendor_assets.py`` (needs node/npm).
 """
@@ -30,7 +31,7 @@ import tempfile
 from pathlib import Path
 
 PACKAGES = {"leaflet": "1.9.4"}
-OUT = Path(__file__).resolve().parent.parent / "kzcourse" / "assets"
+OUT = Path(__file__).resolve().parent.parent / "assets"
 
 
 def npm_install(folder: Path) -> Path:
@@ -77,7 +78,7 @@ def main() -> None:
                 "sha256": hashlib.sha256(body).hexdigest(),
                 "bytes": len(body),
             }
-            print(f"wrote kzcourse/assets/{name} ({len(body) / 1024:.1f} KB)")
+            print(f"wrote assets/{name} ({len(body) / 1024:.1f} KB)")
         (OUT / "assets.json").write_text(json.dumps(files, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 

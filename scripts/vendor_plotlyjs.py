@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Vendor a gzip copy of plotly.js into kzcourse/assets/ for charts shown outside JupyterLab.
+"""Vendor a gzip copy of plotly.js into assets/ (shipped as kzcourse/assets/) for charts shown outside JupyterLab.
 
 A kzcourse figure also displays as HTML that draws itself in nbconvert's HTML, nbgrader's
 feedback and the Formgrader (:func:`kzcourse.charts.figure_html`); the first figure of a
@@ -22,7 +22,7 @@ from pathlib import Path
 import plotly
 from plotly.offline import get_plotlyjs
 
-OUT = Path(__file__).resolve().parent.parent / "kzcourse" / "assets"
+OUT = Path(__file__).resolve().parent.parent / "assets"
 NAME = "plotly.min.js.gz"
 
 

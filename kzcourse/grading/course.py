@@ -3,7 +3,8 @@
 A kzcourse course directory is an ordinary nbgrader course root::
 
     nbgrader_config.py        the term's settings (nbgrader traitlets)
-    lessons/<id>/<id>.ipynb   the source notebooks (copied from the packaged lessons)
+    lessons/<id>/             the lesson sources (copied from the course repository: notebooks with
+                              solutions, instructor.md, wrong.toml); the folder is owner-only
     gradebook.db              nbgrader's SQLite gradebook (or a database URL in the config)
     exchange/                 nbgrader's exchange root for a one-machine class
     release/ submitted/ autograded/ feedback/   nbgrader's own folders
@@ -377,13 +378,71 @@ def add_students(course: Course, students: list[Student]) -> None:
             gb.update_or_create_student(s.id, **s.fields())
 
 
+def _graders_gid(group: str) -> int:
+    """The id of the Unix group ``group``, after checking this user may give a folder to it."""
+    import grp
+    import os
+
+    try:
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise CourseError(f"Unknown graders' group {group!r}: expected an existing Unix group. Create it "
+                          f"(`sudo groupadd {group}`, then add the graders), or leave out --graders-group.") from None
+    if os.geteuid() != 0 and gid not in os.getgroups() and gid != os.getegid():
+        raise CourseError(f"You are not a member of the graders' group {group!r}, so the course folder cannot be "
+                          f"given to it: expected a group you belong to. Ask for `sudo usermod -aG {group} "
+                          f"$USER` (then log in again), or leave out --graders-group.")
+    return gid
+
+
+def restrict_access(root: Path, graders_group: str | None = None) -> None:
+    """Make the course folder ``root`` readable by its owner only (mode 700), or by its owner and the
+    graders' group (mode 2770, everything inside group-readable and -writable, new files keeping the group).
+
+    Students must never read a course folder: it holds the sources (solutions, hidden tests, mark
+    schemes), the gradebook and every submission.
+    """
+    import os
+
+    if not graders_group:
+        root.chmod(0o700)
+        return
+    gid = _graders_gid(graders_group)
+    for folder, dirs, files in os.walk(root):
+        os.chown(folder, -1, gid)
+        os.chmod(folder, 0o2770)
+        for name in files:
+            os.chown(os.path.join(folder, name), -1, gid)
+            os.chmod(os.path.join(folder, name), 0o660)
+
+
+def describe_access(root: Path) -> str:
+    """Who can read the course folder ``root``, in words (as ``kzcourse init`` prints it)."""
+    import grp
+    import pwd
+    import stat
+
+    st = root.stat()
+    mode = stat.filemode(st.st_mode)
+    owner = pwd.getpwuid(st.st_uid).pw_name
+    group = grp.getgrgid(st.st_gid).gr_name
+    if st.st_mode & 0o007:
+        return f"{mode} {owner}:{group}: other users can reach it; run `chmod o-rwx {root}`"
+    if st.st_mode & 0o070:
+        return f"{mode} {owner}:{group}: readable by its owner and the group {group!r} only"
+    return f"{mode} {owner}: readable by its owner only"
+
+
 def init_course(path: str | Path, *, roster: str | Path | None = None, db_url: str | None = None,
-                course_id: str = "kzcourse", lessons_from: Path | None = None) -> Course:
+                course_id: str = "kzcourse", lessons_from: str | Path | None = None,
+                graders_group: str | None = None) -> Course:
     """Create a course directory for a new term and return it opened.
 
-    Copies the packaged lessons as the nbgrader source, writes ``nbgrader_config.py``,
-    creates the gradebook (SQLite by default, or ``db_url``) with the roster's students
-    and an exchange root. Refuses a folder that already holds a course.
+    Copies the lesson sources (``lessons_from``, default: the checkout's ``lessons/``: an installed
+    kzcourse has none) as the nbgrader source, writes ``nbgrader_config.py``, creates the gradebook
+    (SQLite by default, or ``db_url``) with the roster's students and an exchange root, and makes
+    the folder readable by its owner only, or its owner and ``graders_group``
+    (:func:`restrict_access`). Refuses a folder that already holds a course.
     """
     from kzcourse.lessons import lessons_dir
 
@@ -398,7 +457,13 @@ def init_course(path: str | Path, *, roster: str | Path | None = None, db_url: s
         db_url = with_postgres_driver(db_url)
         check_database(db_url)  # before anything is written: a failed init leaves no half-made course
     source = Path(lessons_from) if lessons_from else lessons_dir()
+    if not (source.is_dir() and any((p / f"{p.name}.ipynb").is_file() for p in source.iterdir())):
+        raise CourseError(f"{str(source)!r} holds no lesson sources: expected a folder of <id>/<id>.ipynb (the "
+                          f"course repository's lessons/). Pass it with --lessons DIR.")
+    if graders_group:
+        _graders_gid(graders_group)  # before anything is written
     root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o700)  # from the start: the sources are copied into a folder no one else can enter
     shutil.copytree(source, root / "lessons", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
                     dirs_exist_ok=True)
     (root / CONFIG_NAME).write_text(CONFIG_TEMPLATE.format(course_id=course_id, db_url=db_url or ""), encoding="utf-8")
@@ -410,6 +475,7 @@ def init_course(path: str | Path, *, roster: str | Path | None = None, db_url: s
     with Gradebook(course.db_url, course.course_id):
         pass  # creates the schema
     add_students(course, students)
+    restrict_access(root, graders_group)
     return course
 
 

@@ -14,7 +14,7 @@ builder                what it shows
 
 All builders take ``offline``: ``False`` draws OpenStreetMap tiles and
 links Leaflet from folium's usual CDN; ``True`` inlines a vendored Leaflet
-(``kzcourse/assets``) and uses the Natural Earth country polygons as the only
+(the repository's ``assets/``, shipped as ``kzcourse/assets``) and uses the Natural Earth country polygons as the only
 basemap, so a saved HTML file opens with no network at all. ``None`` (the
 default) means online, unless the environment variable ``KZCOURSE_OFFLINE`` is
 ``1``/``true``/``yes`` — how a classroom behind a firewall (or a JupyterHub

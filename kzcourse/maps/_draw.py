@@ -122,7 +122,9 @@ def _esc(value: Any) -> str:
 # --------------------------------------------------------------------------- folium plumbing
 @functools.lru_cache(maxsize=None)
 def _asset(name: str) -> str:
-    return (Path(str(resources.files("kzcourse"))) / _ASSETS / name).read_text(encoding="utf-8")
+    from kzcourse._assets import assets_dir
+
+    return (assets_dir() / name).read_text(encoding="utf-8")
 
 
 OFFLINE_ENV = "KZCOURSE_OFFLINE"
