@@ -1,4 +1,5 @@
-# kzcourse — two commands: `make lab` (students, instructors) and `make test` (maintainers, CI).
+# kzcourse — two commands: `make lab` (students; `make lab-instructor` for the sources and the
+# Formgrader) and `make test` (maintainers, CI).
 # Everything installs into ./.venv; Jupyter's config, data and runtime folders are kept
 # inside the project (./.jupyter), never in your home folder.
 
@@ -10,7 +11,7 @@ JUPYTER_ENV := JUPYTER_CONFIG_DIR=$(CURDIR)/.jupyter/config JUPYTER_DATA_DIR=$(C
                PATH=$(CURDIR)/$(VENV)/bin:$$PATH
 PYTEST_ARGS ?=
 
-.PHONY: lab test venv test-venv chromium proxy axe site site-instructor lessons-clean bench clean
+.PHONY: lab lab-copy lab-instructor test venv test-venv chromium proxy axe site site-instructor lessons-clean bench clean
 
 venv: $(VENV)/.installed
 
@@ -26,19 +27,33 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-## Open JupyterLab on the lessons (the main job).
-## The Formgrader (Nbgrader -> Formgrader) opens on a graded sample term, made once by
-## `kzcourse demo` in build/demo-term; JupyterLab itself opens on lessons/.
-DEMO_TERM ?= build/demo-term
+## Open JupyterLab on the student editions (the main job): a working copy in build/lab (made once;
+## your answers stay there), landing on its start page, the lesson list. The repository stays clean.
+LAB_DIR ?= build/lab
 # Jupyter refuses to run as root unless told (containers, CI machines).
 LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# LabApp.default_url (not ServerApp's, which JupyterLab replaces): the token URL it prints opens the start page.
+LAB_ARGS = --LabApp.default_url=/lab/tree/START.md --LabApp.user_settings_dir=$(CURDIR)/.jupyter/lab-settings \
+           --LabApp.news_url= --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate $(LAB_AS_ROOT)
+lab: lab-copy
+	cd $(LAB_DIR) && $(JUPYTER_ENV) $(CURDIR)/$(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(LAB_ARGS)
+
+## The working copy alone: student editions of every lesson and the start page in $(LAB_DIR)
+## (lessons already there are kept), and the JupyterLab settings `make lab` uses.
+lab-copy: venv
+	mkdir -p .jupyter
+	$(JUPYTER_ENV) $(PY) -m kzcourse lessons $(LAB_DIR) --lab-settings $(CURDIR)/.jupyter/lab-settings
+
+## The instructor's view: JupyterLab on the sources (lessons/) with the Formgrader on a graded sample
+## term, made once by `kzcourse demo` in build/demo-term.
+DEMO_TERM ?= build/demo-term
 DEMO_LESSONS ?= 01-article 02-geography 03-timeline
-lab: venv
+lab-instructor: venv
 	mkdir -p .jupyter
 	test -f $(DEMO_TERM)/course/nbgrader_config.py || \
 	  $(JUPYTER_ENV) $(PY) -m kzcourse demo $(DEMO_TERM) --lessons $(DEMO_LESSONS)
-	cd $(DEMO_TERM)/course && $(JUPYTER_ENV) $(CURDIR)/$(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) \
-	  --ServerApp.default_url=/lab/tree/lessons $(LAB_AS_ROOT)
+	cd $(DEMO_TERM)/course && $(JUPYTER_ENV) $(CURDIR)/$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) \
+	  --LabApp.default_url=/lab/tree/lessons $(LAB_AS_ROOT)
 
 ## Debian's Chromium for the browser tests (Playwright never downloads a browser here),
 ## bubblewrap for the grading sandbox and PostgreSQL for the shared-gradebook test.

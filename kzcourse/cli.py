@@ -290,9 +290,12 @@ def _audit_installs(args, targets: list[str], stray: list[str]) -> int:
 
 
 def cmd_lessons(args) -> int:
-    from kzcourse.lessons import copy_student_editions
+    from kzcourse.lessons import copy_student_editions, write_lab_settings
 
     print(copy_student_editions(args.dir, lessons=args.lesson or None))
+    if args.lab_settings:
+        for path in write_lab_settings(args.lab_settings):
+            print(f"  JupyterLab setting: {path}")
     return EXIT_OK
 
 
@@ -404,14 +407,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also scan the environment of the Python running kzcourse (site-packages, share/jupyter)")
     p.add_argument("--sources", metavar="DIR", default=None,
                    help="the instructor's lessons folder to compare with (default: the course's, or the checkout's)")
-    p.epilog = ("PATH arguments (anything naming a file or folder: dist/*.whl, an image root, a working copy) are "
-                "scanned; other arguments are lesson ids of the course. " + EPILOG)
+    p.description += (" PATH arguments (anything naming a file or folder: dist/*.whl, an image root, a working "
+                      "copy) are scanned; other arguments are lesson ids of the course.")
 
     p = add("lessons", cmd_lessons, "Copy the student editions of the lessons (no solutions, no hidden tests) "
             "into DIR, with a start page; then `jupyter lab DIR`. Lessons already in DIR are kept.",
             lessons=False, course=False)
     p.add_argument("dir", metavar="DIR", help="folder to work in (created when missing)")
     p.add_argument("lesson", nargs="*", metavar="LESSON", help="lesson ids (default: every lesson)")
+    p.add_argument("--lab-settings", metavar="DIR", default=None,
+                   help="also write JupyterLab user settings into DIR (e.g. ~/.jupyter/lab/user-settings): "
+                        "Markdown opens rendered, so the start page is a page of links; no news prompt")
 
     p = add("demo", cmd_demo, "Create a complete sample term in DIR: synthetic roster, varied submissions, "
             "graded, with feedback and the report.", lessons=False, course=False)

@@ -234,6 +234,35 @@ def copy_student_editions(dest: str | Path, lessons: list[str] | None = None) ->
     return WorkingCopy(dest, start, tuple(copied), tuple(kept))
 
 
+#: JupyterLab user settings for a student's working copy: Markdown files open rendered (so the start
+#: page is a page of links), and no "get notified about Jupyter news?" prompt nor update check.
+LAB_SETTINGS = {
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"defaultViewers": {"markdown": "Markdown Preview"}},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def write_lab_settings(folder: str | Path) -> list[Path]:
+    """Write :data:`LAB_SETTINGS` into the JupyterLab user-settings folder ``folder``; return the files.
+
+    ``folder`` is ``<Jupyter config dir>/lab/user-settings`` (``~/.jupyter/lab/user-settings`` by
+    default) or what ``--LabApp.user_settings_dir`` names.
+
+    >>> import tempfile
+    >>> [p.name for p in write_lab_settings(tempfile.mkdtemp())]
+    ['plugin.jupyterlab-settings', 'notification.jupyterlab-settings']
+    """
+    import json
+
+    written = []
+    for name, value in LAB_SETTINGS.items():
+        path = Path(folder) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
+
+
 def clear_outputs() -> list[Path]:
     """Strip outputs and execution counts from every lesson notebook; return the notebooks changed."""
     import nbformat

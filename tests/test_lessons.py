@@ -156,7 +156,11 @@ def _grade_lesson(l, course_dir: Path) -> tuple[Path, dict]:
     shutil.copytree(ROOT / "lessons" / l.id, course_dir / "lessons" / l.id, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     _nbgrader(course_dir, "generate_assignment", l.id, "--force")
     source = nbformat.read(course_dir / "lessons" / l.id / f"{l.id}.ipynb", as_version=4)
-    release = nbformat.read(course_dir / "release" / l.id / f"{l.id}.ipynb", as_version=4)
+    released = course_dir / "release" / l.id / f"{l.id}.ipynb"
+    # The truth table grades the student edition the wheel carries: it is this release, byte for byte.
+    assert released.read_bytes() == l.student_edition.read_bytes(), \
+        f"kzcourse/student/{l.id} is stale: run `python -m kzcourse.grading.editions` and commit"
+    release = nbformat.read(l.student_edition, as_version=4)
     fixtures = tomllib.loads(l.wrong_answers.read_text(encoding="utf-8"))
     subs: dict[str, object] = {"blank": release, "solution": source}
     cheat = nbformat.from_dict(json.loads(json.dumps(release)))

@@ -5,7 +5,7 @@ import pytest
 
 from kzcourse.grading.course import RosterError, parse_roster
 from kzcourse.cli import EXIT_INPUT, EXIT_USAGE, build_parser
-from tests.grading.helpers import kz
+from tests.grading.helpers import ROOT, kz
 
 
 def test_roster_reads_nbgraders_import_columns():
@@ -30,7 +30,7 @@ def test_bad_rosters_are_refused_with_the_line_and_the_fix(text, match):
 def test_every_subcommand_has_help():
     parser = build_parser()
     verbs = parser._subparsers._group_actions[0].choices
-    assert set(verbs) == {"init", "release", "grade", "feedback", "export", "report", "audit", "demo"}
+    assert set(verbs) == {"init", "release", "grade", "feedback", "export", "report", "audit", "demo", "lessons"}
     for verb, sub in verbs.items():
         assert sub.format_help().strip(), verb
         assert "exit status" in sub.format_help()
@@ -79,3 +79,34 @@ def test_bad_input_on_a_real_course(tmp_path):
 
     r = kz("init", str(course))
     assert r.returncode == EXIT_INPUT and "already holds a course" in r.stderr
+
+
+def test_init_makes_the_course_folder_owner_only_and_says_so(tmp_path):
+    import stat
+
+    result = kz("init", str(tmp_path / "term"), "--lessons", str(ROOT / "lessons"), check=0)
+    assert stat.S_IMODE((tmp_path / "term").stat().st_mode) == 0o700
+    assert "readable by its owner only" in result.stdout and str(ROOT / "lessons") in result.stdout
+    assert (tmp_path / "term" / "lessons" / "01-article" / "wrong.toml").is_file()
+
+
+def test_init_with_a_graders_group_gives_the_folder_to_that_group(tmp_path):
+    import grp
+    import os
+    import stat
+
+    group = grp.getgrgid(os.getegid()).gr_name  # a group this user is in, whoever runs the tests
+    result = kz("init", str(tmp_path / "term"), "--graders-group", group, check=0)
+    st = (tmp_path / "term").stat()
+    assert stat.S_IMODE(st.st_mode) == 0o2770 and st.st_gid == os.getegid()
+    assert f"readable by its owner and the group {group!r} only" in result.stdout
+    gradebook = (tmp_path / "term" / "gradebook.db").stat()
+    assert stat.S_IMODE(gradebook.st_mode) == 0o660 and gradebook.st_gid == os.getegid()
+
+
+def test_init_refuses_a_folder_without_lesson_sources_and_an_unknown_group(tmp_path):
+    result = kz("init", str(tmp_path / "term"), "--lessons", str(tmp_path))
+    assert result.returncode == 3 and "holds no lesson sources" in result.stderr and "--lessons DIR" in result.stderr
+    result = kz("init", str(tmp_path / "term2"), "--graders-group", "no-such-group-kz")
+    assert result.returncode == 3 and "Unknown graders' group" in result.stderr
+    assert not (tmp_path / "term2").exists(), "nothing written before the checks"
