@@ -188,6 +188,9 @@ class Secrets:
     #: Solution lines that kzcourse's own code also contains (``kzcourse/<module>.py:<line>``): the
     #: library's public code, so not searched for, and listed by ``kzcourse audit`` so a reviewer sees them.
     in_package: dict[str, str] = field(default_factory=dict)
+    #: Names of the instructor-only files beside the lesson notebooks (instructor.md, wrong.toml, written.toml...):
+    #: a file of that name is a finding wherever it is.
+    file_names: frozenset[str] = frozenset(INSTRUCTOR_FILES)
 
     def count(self, kind: str) -> int:
         """How many secret lines of ``kind`` there are."""
@@ -212,8 +215,9 @@ def source_secrets(source: str | Path) -> Secrets:
 
     Per lesson: each line of every solution block (a markdown solution cell without markers: the whole
     cell), of every hidden-test block and of every mark-scheme block of the source notebook; each line
-    of ``instructor.md`` (its mark-scheme section as "mark scheme", the rest as "instructor note") and
-    of ``wrong.toml`` ("wrong-answer fixture"). Lines are compared :func:`normalise`-d; a line that
+    of ``instructor.md`` (its mark-scheme section as "mark scheme", the rest as "instructor note"), of
+    ``wrong.toml`` ("wrong-answer fixture") and of any other file in the lesson's folder (such as the
+    model answers of ``written.toml``: "instructor note"). Lines are compared :func:`normalise`-d; a line that
     also stands in a public part of any lesson (what the student edition keeps) or in ``course.toml``
     is not secret, nor is one with fewer than :data:`MIN_ALNUM` letters and digits.
 
@@ -231,6 +235,7 @@ def source_secrets(source: str | Path) -> Secrets:
                           f"lessons/). Pass the course repository's lessons folder with --sources DIR.")
     secret: dict[str, tuple[str, str]] = {}
     public: set[str] = set()
+    names = set(INSTRUCTOR_FILES)
     if (source / "course.toml").is_file():
         public.update(normalise(l) for l in (source / "course.toml").read_text(encoding="utf-8").splitlines())
 
@@ -265,12 +270,14 @@ def source_secrets(source: str | Path) -> Secrets:
                 add("instructor note", lesson, parts[0].splitlines() + ("#" + after).splitlines())
             else:
                 add("instructor note", lesson, text.splitlines())
-        wrong = folder / "wrong.toml"
-        if wrong.is_file():
-            add("wrong-answer fixture", lesson, wrong.read_text(encoding="utf-8").splitlines())
+        for other in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != f"{lesson}.ipynb"
+                            and p.name != "instructor.md" and ".ipynb_checkpoints" not in p.parts):
+            names.add(other.name)
+            kind = "wrong-answer fixture" if other.name == "wrong.toml" else "instructor note"
+            add(kind, lesson, other.read_text(encoding="utf-8", errors="replace").splitlines())
     secret = {k: v for k, v in secret.items() if k not in public}
     lines, in_package = _split_package_lines(secret)
-    return Secrets(source, lines, tuple(ids), in_package)
+    return Secrets(source, lines, tuple(ids), in_package, frozenset(names))
 
 
 def _split_package_lines(secret: dict[str, tuple[str, str]]) -> tuple[dict, dict]:
@@ -310,7 +317,7 @@ def _candidate_lines(name: str, text: str):
 def _scan_text(where: str, name: str, data: bytes, secrets_: Secrets) -> list[Finding]:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     found: list[Finding] = []
-    if base in INSTRUCTOR_FILES:
+    if base in secrets_.file_names:
         found.append(Finding(where, 1, "instructor file", "?", base))
     if b"\0" in data[:4096]:
         return found

@@ -30,7 +30,8 @@ def test_bad_rosters_are_refused_with_the_line_and_the_fix(text, match):
 def test_every_subcommand_has_help():
     parser = build_parser()
     verbs = parser._subparsers._group_actions[0].choices
-    assert set(verbs) == {"init", "release", "grade", "feedback", "export", "report", "audit", "demo", "lessons"}
+    assert set(verbs) == {"init", "release", "grade", "feedback", "deadline", "export", "report", "similarity", "audit",
+                          "demo", "lessons"}
     for verb, sub in verbs.items():
         assert sub.format_help().strip(), verb
         assert "exit status" in sub.format_help()
