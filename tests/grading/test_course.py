@@ -31,7 +31,7 @@ def test_every_subcommand_has_help():
     parser = build_parser()
     verbs = parser._subparsers._group_actions[0].choices
     assert set(verbs) == {"init", "release", "grade", "feedback", "deadline", "export", "report", "similarity", "audit",
-                          "demo", "lessons"}
+                          "demo", "lessons", "site"}
     for verb, sub in verbs.items():
         assert sub.format_help().strip(), verb
         assert "exit status" in sub.format_help()
