@@ -152,9 +152,11 @@ def start_page(lessons: list[Lesson] | None = None) -> str:
     Each title links to the lesson's notebook (``<id>/<id>.ipynb``, relative), the first one
     at the top as well, so the first lesson is one click away.
 
-    >>> page = start_page()
+    Lessons are numbered by their id (``02-geography`` is 2).
+
+    >>> page = start_page([lesson("01-article"), lesson("02-geography")])
     >>> page.splitlines()[0]
-    '# The January 2022 crisis in Kazakhstan: a course in 8 lessons'
+    '# The January 2022 crisis in Kazakhstan: a course in 2 lessons'
     >>> "**Start here:** [1. The article as a source](01-article/01-article.ipynb)" in page
     True
     """
@@ -163,12 +165,13 @@ def start_page(lessons: list[Lesson] | None = None) -> str:
         raise DataError("No lessons to list: expected at least one lesson in course.toml.")
     first = lessons[0]
     out = [f"# The January 2022 crisis in Kazakhstan: a course in {len(lessons)} lesson{'s' * (len(lessons) != 1)}", "",
-           f"**Start here:** [1. {first.title}]({first.id}/{first.id}.ipynb) (about {first.minutes} minutes)", "",
+           f"**Start here:** [{_number(first, 1)}. {first.title}]({first.id}/{first.id}.ipynb) "
+           f"(about {first.minutes} minutes)", "",
            "Open a lesson, then run its cells from the top, in order (Shift+Enter). Your answers are saved in "
            "this folder; Validate (in the notebook's toolbar) checks a finished lesson.", "",
            "## The lessons", ""]
     for n, l in enumerate(lessons, 1):
-        out.append(f"### [{n}. {l.title}]({l.id}/{l.id}.ipynb)")
+        out.append(f"### [{_number(l, n)}. {l.title}]({l.id}/{l.id}.ipynb)")
         out.append("")
         out.append(f"About {l.minutes} minutes ({l.teaching_minutes} reading, {l.exercise_minutes} exercises). "
                    "You will be able to:")
@@ -176,6 +179,11 @@ def start_page(lessons: list[Lesson] | None = None) -> str:
         out += [f"- {o}" for o in l.objectives]
         out.append("")
     return "\n".join(out)
+
+
+def _number(item: Lesson, position: int) -> int:
+    head = item.id.split("-", 1)[0]
+    return int(head) if head.isdigit() else position
 
 
 @dataclass(frozen=True)
