@@ -43,7 +43,7 @@ def test_make_lab_lands_on_the_start_page_of_the_working_copy(tmp_path):
     port = helpers.free_port()
     log = helpers.ARTIFACTS / "make-lab-server.log"
     args = [sys.executable, "-m", "jupyter", "lab", *lab_args, "--no-browser", "--ip=127.0.0.1", f"--port={port}"]
-    with helpers.server(args, cwd=work, env=env, log=log, ready_url=f"http://127.0.0.1:{port}/api/status"):
+    with helpers.server(args, cwd=work, env=env, log=log, ready_url=f"http://127.0.0.1:{port}/api"):
         deadline = time.monotonic() + 60
         while not (found := re.search(rf"http://127\.0\.0\.1:{port}/\S+", log.read_text(encoding="utf-8"))):
             assert time.monotonic() < deadline, helpers.tail(log)
@@ -68,5 +68,5 @@ def test_make_lab_lands_on_the_start_page_of_the_working_copy(tmp_path):
             first = course()[0]
             rendered.locator("a", has_text=first.title).first.click()  # the first link: "Start here"
             page.locator(f".jp-NotebookPanel .jp-RenderedMarkdown:has-text('{first.title}')").first.wait_for()
-            assert f"{first.id}.ipynb" in page.locator(".lm-TabBar-tab.lm-mod-current").inner_text()
+            assert f"{first.id}.ipynb" in page.locator(".lm-TabBar-tab.jp-mod-current[data-type='document-title']").inner_text()
             assert not context.kz_blocked, context.kz_blocked

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from kzcourse.grading.editions import build
-from kzcourse.lessons import START_PAGE, course, student_dir
+from kzcourse.lessons import START_PAGE, course, lesson, student_dir
 from tests.grading.helpers import ROOT, kz
 
 
@@ -44,7 +44,7 @@ def test_student_editions_hold_no_marker_and_no_instructor_file():
 def test_build_writes_only_the_lessons_asked_for(tmp_path):
     written = build(tmp_path, lessons=["03-timeline"])
     assert [p.relative_to(tmp_path).as_posix() for p in written] == ["course.toml", "03-timeline/03-timeline.ipynb"]
-    assert (tmp_path / "03-timeline" / "03-timeline.ipynb").read_bytes() == course()[2].student_edition.read_bytes()
+    assert (tmp_path / "03-timeline" / "03-timeline.ipynb").read_bytes() == lesson("03-timeline").student_edition.read_bytes()
 
 
 def test_kzcourse_lessons_copies_student_editions_keeps_work_and_links_every_lesson(tmp_path):
