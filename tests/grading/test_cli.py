@@ -194,3 +194,18 @@ def test_command_works_without_an_activated_environment(tmp_path):
                             env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "term" / "gradebook.db").is_file()
+
+
+@pytest.mark.browser
+def test_report_page_has_no_serious_accessibility_violation(term, browser_page):
+    """axe-core on the instructor's report page (offline): 0 serious or critical violations anywhere on it."""
+    from tests.browser.axe import audit, serious
+
+    course = term["course"]
+    kz("report", cwd=course, check=0)
+    browser_page.set_viewport_size({"width": 1200, "height": 800})
+    browser_page.goto((course / "report.html").as_uri(), wait_until="load")
+    browser_page.wait_for_timeout(500)
+    violations = audit(browser_page, content=None)  # the whole page is kzcourse's
+    assert serious(violations, ours=True) == []
+    assert browser_page.kz_blocked == []
