@@ -7,8 +7,9 @@ The kernel sees:
   the notebooks in it: the one being graded holds the hidden tests, so the kernel sees
   empty files in their place;
 * the system (``/usr``, ``/bin``, ``/lib*``, a few files of ``/etc``), Python's installation
-  and virtual environment, and the ``kzcourse`` package, all read-only — with any folder of
-  the package that holds notebooks (packaged lessons, with solutions) hidden;
+  and virtual environment, and the ``kzcourse`` package (with, in a checkout, the repository's
+  ``assets/``), all read-only. The package holds no lesson source — only the student editions,
+  which ``kzcourse audit --installed`` checks — so nothing in it needs hiding;
 * a private, empty ``/tmp``, a fresh ``/proc`` and a minimal ``/dev``;
 * a private folder holding its connection file and the Unix sockets it talks over.
 
@@ -115,20 +116,15 @@ def _python_dirs() -> list[Path]:
     import kzcourse
 
     found = [Path(p).resolve() for p in {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix}]
-    found.append(Path(kzcourse.__file__).resolve().parent)
+    package = Path(kzcourse.__file__).resolve().parent
+    found.append(package)
+    if not (package / "assets").is_dir() and (package.parent / "assets" / "assets.json").is_file():
+        found.append(package.parent / "assets")  # a checkout: the top-level assets/ (offline maps, plotly.js)
     out: list[Path] = []
     for path in sorted(set(found), key=lambda p: len(p.parts)):
         if not any(path == o or o in path.parents for o in out) and not path.is_relative_to("/usr"):
             out.append(path)
     return out
-
-
-def _hidden_package_dirs() -> list[Path]:
-    """Folders of the kzcourse package that hold notebooks (packaged lessons with solutions)."""
-    import kzcourse
-
-    package = Path(kzcourse.__file__).resolve().parent
-    return sorted(d for d in package.iterdir() if d.is_dir() and not d.is_symlink() and next(d.rglob("*.ipynb"), None))
 
 
 def bwrap_command(scratch: Path, runtime: Path, env: dict[str, str], *, uid: int | None = NOBODY,
@@ -158,8 +154,6 @@ def bwrap_command(scratch: Path, runtime: Path, env: dict[str, str], *, uid: int
     args = [bwrap, *_base_args(uid)]
     for path in _python_dirs() + [Path(p) for p in read_only]:
         args += ["--ro-bind", str(path), str(path)]
-    for path in _hidden_package_dirs():
-        args += ["--tmpfs", str(path)]
     passwd = runtime / "passwd"
     group = runtime / "group"
     if runtime.is_dir():
