@@ -19,10 +19,10 @@ c.CourseDirectory.root = _here
 #  - a 60 s per-cell time limit (Execute.timeout), so an infinite loop cannot hold up a batch;
 #  - feedback never reveals hidden tests, in cell source (ClearHiddenTests) or in tracebacks
 #    (kzcourse's HideHiddenTestTracebacks);
-#  - sandbox and integrity (README, "Sandbox and integrity"): the kernel that runs student code
-#    starts inside bubblewrap (no course files, no network) when bubblewrap works here, and
-#    canary cells around Execute record tampering in autograded/<student>/<lesson>/integrity.json.
-#    The canaries are removed before grades are saved; they never change a score.
+#  - two-phase grading (README, "How grade works"): student cells run in one kernel, inside
+#    bubblewrap when it works here (no course files, no network, resource limits); the tests run
+#    in another kernel that never ran student code, on the answers recorded as plain data.
+#    What a human should look at is flagged in autograded/<student>/<lesson>/integrity.json.
 # Override any of them below the call.
 from kzcourse.grading import settings  # noqa: E402
 

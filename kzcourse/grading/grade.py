@@ -34,6 +34,7 @@ import os
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -107,7 +108,7 @@ class GradeRun:
 
 
 def submission_digest(folder: Path) -> str:
-    """SHA-256 over the relative paths and bytes of every file in a submission folder.
+    """SHA-256 over the relative paths and bytes of every file in a submission folder (links not followed).
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -116,9 +117,16 @@ def submission_digest(folder: Path) -> str:
     64
     """
     h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts):
-        h.update(str(path.relative_to(folder)).encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
+    for rel, st in _entries(folder):
+        if ".ipynb_checkpoints" in Path(rel).parts or stat.S_ISDIR(st.st_mode):
+            continue
+        h.update(rel.encode() + b"\0")
+        if stat.S_ISREG(st.st_mode):  # links are never followed: a link counts by its target's name
+            h.update(_read_regular(folder / rel, 1 << 62) + b"\0")
+        elif stat.S_ISLNK(st.st_mode):
+            h.update(b"link:" + os.fsencode(os.readlink(folder / rel)) + b"\0")
+        else:
+            h.update(f"special:{stat.S_IFMT(st.st_mode)}".encode() + b"\0")
     return h.hexdigest()
 
 
@@ -306,14 +314,6 @@ def _sandbox_module():
     return sandbox
 
 
-def _integrity_module():
-    try:
-        from kzcourse.grading import integrity
-    except ImportError:
-        return None
-    return integrity
-
-
 def _finding_dict(f: Any) -> dict:
     return {"code": str(getattr(f, "code", "")), "cell": str(getattr(f, "cell", "") or ""),
             "message": str(getattr(f, "message", f))}
@@ -334,52 +334,96 @@ def _reason_from(result: dict) -> str:
     return f"nbgrader could not autograde it: {(lines[-1] if lines else 'no message')[:300]}"
 
 
-def _validate_submission(folder: Path, notebooks: list[str]) -> str | None:
-    """Reason why a submission folder cannot be graded, or None."""
+#: A submitted notebook larger than this is refused (broken), never read into memory.
+MAX_NOTEBOOK_BYTES = 64 << 20
+
+
+def _entries(folder: Path) -> list[tuple[str, os.stat_result]]:
+    """Every entry under ``folder`` (relative path, lstat), links never followed."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        for name in sorted(dirnames + filenames):
+            path = Path(dirpath) / name
+            out.append((str(path.relative_to(folder)), path.lstat()))
+    return sorted(out)
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file, opened without following a link; OSError otherwise."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        if st.st_size > limit:
+            raise OSError(f"{path.name} has {st.st_size} bytes, more than the {limit} allowed")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    finally:
+        os.close(fd)
+
+
+def take_submission(folder: Path, dest: Path, notebooks: list[str]) -> tuple[str | None, list[dict]]:
+    """Copy a submission's notebooks (and nbgrader's ``timestamp.txt``) into ``dest``, as data.
+
+    Every entry is looked at with ``lstat`` before anything is read: only regular files named
+    ``<notebook>.ipynb`` are copied (opened without following links); links, devices, FIFOs,
+    folders and other files are never followed, read or copied, and are flagged. Returns the
+    reason the submission cannot be graded (or None) and the flags.
+
+    >>> import tempfile
+    >>> src, dst = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp()) / "s"
+    >>> import nbformat
+    >>> nbformat.write(nbformat.v4.new_notebook(), src / "l1.ipynb")
+    >>> (src / "kzcourse").mkdir(); (src / "db").symlink_to("/etc/passwd")
+    >>> reason, flags = take_submission(src, dst, ["l1"])
+    >>> reason, sorted(p.name for p in dst.iterdir()), flags[0]["code"]
+    (None, ['l1.ipynb'], 'submission-files')
+    """
     import nbformat
 
-    present = sorted(p.name for p in folder.iterdir() if p.is_file())
+    dest.mkdir(parents=True, exist_ok=True)
+    entries = _entries(folder)
+    wanted = {f"{name}.ipynb" for name in notebooks}
+    ignored = []
+    for rel, st in entries:
+        if ".ipynb_checkpoints" in Path(rel).parts:
+            continue
+        if rel in wanted and stat.S_ISREG(st.st_mode):
+            continue
+        if rel == "timestamp.txt" and stat.S_ISREG(st.st_mode) and st.st_size < 1024:
+            shutil.copyfile(folder / rel, dest / rel, follow_symlinks=False)
+            continue
+        kind = ("a symbolic link" if stat.S_ISLNK(st.st_mode) else "a folder" if stat.S_ISDIR(st.st_mode)
+                else "a file" if stat.S_ISREG(st.st_mode) else "a device, FIFO or socket")
+        ignored.append(f"{rel} ({kind})")
     for name in notebooks:
         path = folder / f"{name}.ipynb"
-        if not path.is_file():
-            return (f"no {name}.ipynb in the submission (found: {', '.join(present) or 'nothing'}); "
-                    f"expected the lesson's notebook under its own name")
+        present = ", ".join(rel for rel, _ in entries if "/" not in rel) or "nothing"
         try:
-            nb = nbformat.read(path, as_version=4)
+            st = path.lstat()
+        except FileNotFoundError:
+            return (f"no {name}.ipynb in the submission (found: {present}); expected the lesson's notebook under "
+                    "its own name"), []
+        if not stat.S_ISREG(st.st_mode):
+            return (f"{name}.ipynb is not a notebook file but "
+                    f"{'a symbolic link' if stat.S_ISLNK(st.st_mode) else 'a folder or special file'}; only a "
+                    "notebook file is graded (links are never followed)"), []
+        try:
+            data = _read_regular(path, MAX_NOTEBOOK_BYTES)
+            nb = nbformat.reads(data.decode("utf-8"), as_version=4)
             nbformat.validate(nb)
-        except Exception as exc:  # JSON or schema errors of every kind
+        except Exception as exc:  # JSON, encoding or schema errors of every kind
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            return f"{name}.ipynb is not a valid notebook ({type(exc).__name__}: {first[:200]})"
-    return None
-
-
-def _guarded_preprocessors(config: Any, integrity: Any, *, sandbox: bool) -> list:
-    """The course's ``Autograde.autograde_preprocessors`` with the integrity canaries around ``Execute`` once.
-
-    A course whose ``nbgrader_config.py`` calls :func:`kzcourse.grading.settings.apply` already
-    has the canaries (and perhaps the sandbox's ``Execute``); an older or hand-written config
-    gets them here. Without ``sandbox`` (``--no-sandbox``), the sandbox's ``Execute`` is swapped
-    back for nbgrader's own, so the flag means what it says even when the config asks for it.
-
-    >>> from traitlets.config import Config
-    >>> from kzcourse.grading import integrity
-    >>> [p.__name__ for p in _guarded_preprocessors(Config(), integrity, sandbox=False)][:3]
-    ['AddCanaries', 'Execute', 'CheckCanaries']
-    """
-    from nbgrader.converters.autograde import Autograde
-    from nbgrader.preprocessors import Execute as NbgraderExecute
-
-    pps = list(config.Autograde.autograde_preprocessors) if "autograde_preprocessors" in config.Autograde \
-        else list(Autograde.class_traits()["autograde_preprocessors"].default())
-    if not sandbox:
-        sb = _sandbox_module()
-        plain = integrity.Execute if integrity is not None else NbgraderExecute
-        pps = [plain if sb is not None and p is sb.Execute else p for p in pps]
-    if integrity is not None and integrity.AddCanaries not in pps:
-        # nbgrader's Execute, or the sandbox's subclass of it (same name)
-        i = next(n for n, p in enumerate(pps) if getattr(p, "__name__", "") == "Execute")
-        pps[i:i + 1] = [integrity.AddCanaries, pps[i], integrity.CheckCanaries]
-    return pps
+            return f"{name}.ipynb is not a valid notebook ({type(exc).__name__}: {first[:200]})", []
+        (dest / f"{name}.ipynb").write_bytes(data)
+    flags = []
+    if ignored:
+        shown = "; ".join(ignored[:10]) + (f"; and {len(ignored) - 10} more" if len(ignored) > 10 else "")
+        flags.append({"code": "submission-files", "cell": "",
+                      "message": f"the submission folder holds more than the notebook, none of it graded or copied: "
+                                 f"{shown}"})
+    return None, flags
 
 
 class Worker:
@@ -406,59 +450,60 @@ class Worker:
         from nbgrader.api import Gradebook
         from traitlets.config import Config
 
+        from kzcourse.grading import integrity, settings
+
         student, lesson = task["student"], task["lesson"]
         submitted = self.course.folder("submitted") / student / lesson
-        scratch = self.scratch_root / f"{student}--{lesson}"
+        # In the scratch course the student has a plain id: nbgrader globs student ids in
+        # paths, so one with `[`, `*` or `?` would match nothing (the real id is recorded).
+        alias = "student"
+        scratch = self.scratch_root / "task"
         if scratch.exists():
             shutil.rmtree(scratch)
         root = scratch / "course"
         (root / "lessons").mkdir(parents=True)
         shutil.copytree(self.course.source_dir / lesson, root / "lessons" / lesson,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-        shutil.copytree(submitted, root / "submitted" / student / lesson,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         db = root / "gradebook.db"
         shutil.copy(task["template"], db)
         db_url = f"sqlite:///{db}"
         with Gradebook(db_url, self.course.course_id) as gb:
             notebooks = [nb.name for nb in gb.find_assignment(lesson).notebooks]
+            gb.update_or_create_student(alias)
             if task.get("extension_seconds"):
-                gb.update_or_create_student(student)
-                gb.update_or_create_submission(lesson, student,
+                gb.update_or_create_submission(lesson, alias,
                                                extension=_dt.timedelta(seconds=task["extension_seconds"]))
-        reason = _validate_submission(root / "submitted" / student / lesson, notebooks)
+        dest = root / "submitted" / alias / lesson
+        reason, flags = take_submission(submitted, dest, notebooks)
         if reason:
             return {"status": "broken", "reason": reason}
 
-        integrity = _integrity_module()
         config = Config(self.course.config)
         config.CourseDirectory.root = str(root)
         config.CourseDirectory.db_url = db_url
         if self.timeout:
             config.Execute.timeout = int(self.timeout)
-        # A cell over the limit fails the submission (reported as broken) instead of being scored.
-        config.Execute.interrupt_on_timeout = False
-        autograded = root / "autograded" / student / lesson
-        config.Autograde.autograde_preprocessors = _guarded_preprocessors(config, integrity, sandbox=self.sandbox)
-        if self.sandbox:
-            autograded.mkdir(parents=True, exist_ok=True)
-            _sandbox_module().configure(config, autograded)
+        config.TwoPhaseExecute.scratch_root = str(self.scratch_root)
+        autograded = root / "autograded" / alias / lesson
+        current = list(config.Autograde.autograde_preprocessors) if "autograde_preprocessors" in config.Autograde \
+            else None
+        config.Autograde.autograde_preprocessors = settings.autograde_preprocessors(self.sandbox, current)
+        config.Autograde.sanitize_preprocessors = settings.sanitize_preprocessors(
+            list(config.Autograde.sanitize_preprocessors) if "sanitize_preprocessors" in config.Autograde else None)
 
         from kzcourse.grading.course import Course
 
         api = Course(root=root, config=config).api()
-        result = api.autograde(lesson, student, force=True, create=True)
+        result = api.autograde(lesson, alias, force=True, create=True)
         if not result.get("success"):
-            return {"status": "broken", "reason": _reason_from(result), "log": (result.get("log") or "")[-4000:]}
-        flags: list[dict] = []
-        if integrity is not None:
-            # integrity.json holds the static scan and the canaries' findings, each once
-            for f in map(_finding_dict, integrity.read_flags(autograded)):
-                if f not in flags:
-                    flags.append(f)
+            return {"status": "broken", "reason": _reason_from(result), "log": (result.get("log") or "")[-8000:]
+                    + (result.get("error") or "")[-4000:]}
+        for f in map(_finding_dict, integrity.read_flags(autograded)):
+            if f not in flags:
+                flags.append(f)
         rows = {}
         with Gradebook(db_url, self.course.course_id) as gb:
-            sub = gb.find_submission(lesson, student)
+            sub = gb.find_submission(lesson, alias)
             rows["timestamp"] = sub.timestamp.isoformat() if sub.timestamp else None
             rows["notebooks"] = {
                 nb.name: {
@@ -469,6 +514,11 @@ class Worker:
                 for nb in sub.notebooks
             }
             score, max_score = sub.score, sub.max_score
+        # Only the autograded notebooks (and the flags) go back to the course.
+        for entry in list(autograded.iterdir()):
+            if not (entry.suffix == ".ipynb" or entry.name == integrity.REPORT) or entry.is_symlink() \
+                    or not entry.is_file():
+                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
         return {"status": "graded", "autograded": str(autograded), "rows": rows, "flags": flags,
                 "score": score, "max_score": max_score}
 
@@ -505,8 +555,9 @@ def _warm_up() -> None:
     from nbgrader.converters.autograde import Autograde  # noqa: F401
     from nbgrader.api import Gradebook  # noqa: F401
 
+    from kzcourse.grading import phases  # noqa: F401
+
     _sandbox_module()
-    _integrity_module()
 
 
 def _fast_scratch_gradebooks(scratch_root: Path) -> None:
@@ -619,6 +670,8 @@ def record(course: Course, result: dict) -> Outcome:
             "student": student, "lesson": lesson, "digest": outcome.digest, "status": outcome.status,
             "reason": outcome.reason, "flags": outcome.flags, "score": outcome.score, "max_score": outcome.max_score,
             "seconds": outcome.seconds, "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            **({"log": str(result.get("log") or result.get("trace") or "")[-12000:]}
+               if outcome.status == "broken" else {}),
         })
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
@@ -804,8 +857,6 @@ def grade(course: Course, lessons: list[str] | None = None, *, jobs: int | None 
                 "Install the Debian package `bubblewrap`, or pass --no-sandbox to run student code with your own "
                 "rights (only for submissions you trust)."
             )
-    if _integrity_module() is None:
-        _warn("kzcourse.grading.integrity is not installed: tampering tricks are not detected")
     if collect:
         _collect(course, lessons, _warn)
     check_submitted_layout(course)

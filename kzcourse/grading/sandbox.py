@@ -3,9 +3,9 @@
 Only the *kernel* is sandboxed; nbgrader itself (the grader, the gradebook) runs as usual.
 The kernel sees:
 
-* its scratch folder (the submission's copy, its working directory), read-write — except
-  the notebooks in it: the one being graded holds the hidden tests, so the kernel sees
-  empty files in their place;
+* its scratch folder (its working directory), read-write: an empty folder made for this
+  kernel alone (:mod:`kzcourse.grading.phases`), thrown away afterwards — nothing of the
+  submission, not even the notebook, is in it;
 * the system (``/usr``, ``/bin``, ``/lib*``, a few files of ``/etc``), Python's installation
   and virtual environment, and the ``kzcourse`` package (with, in a checkout, the repository's
   ``assets/``), all read-only. The package holds no lesson source — only the student editions,
@@ -17,17 +17,28 @@ Everything else — the course's ``lessons/`` (solutions, hidden tests), the gra
 students' folders, the instructor's home and environment variables — does not exist for it.
 It has no network (``--unshare-net``; the kernel talks to nbgrader over Unix sockets,
 ZeroMQ's ``ipc`` transport, instead of TCP), runs as ``nobody`` (uid 65534) without
-capabilities, in its own PID namespace, and dies with the grader (``--die-with-parent``).
+capabilities, in its own PID namespace (its ``/proc`` shows only the sandbox's processes),
+and dies with the grader (``--die-with-parent``). bwrap itself starts with the kernel's clean
+environment (:func:`kernel_env`), so no process in the sandbox can read a grader's variable.
+
+Limits per sandbox (``prlimit`` from util-linux, set on the kernel and inherited by whatever it
+starts), each a ``c.SandboxedKernelManager`` setting: ``memory_limit`` (address space, default
+2 GiB: over it allocations fail with ``MemoryError``), ``cpu_limit`` (600 CPU seconds: over it
+the kernel is killed), ``file_size_limit`` (64 MiB per file written: over it writing fails with
+``OSError: File too large``), ``process_limit`` (128 processes and threads: over it ``fork`` fails; RLIMIT_NPROC for a
+grader that is not root, a ``pids`` cgroup for root, whose processes RLIMIT_NPROC ignores). A kernel
+killed by a limit ends the student's phase with that reason (``kernel-died`` flag).
 
 How it plugs into nbgrader: :func:`configure` puts :class:`Execute` (nbgrader's ``Execute``
-whose kernels start through :class:`SandboxedKernelManager`) in place of nbgrader's ``Execute``
+two-phase ``Execute``, whose kernels start through :class:`SandboxedKernelManager`) in place of
+nbgrader's ``Execute``
 in ``Autograde.autograde_preprocessors``. Settings stay nbgrader's: ``c.Execute.timeout`` etc.
 apply unchanged, because the class keeps nbgrader's name.
 
 >>> from traitlets.config import Config
 >>> c = Config()
 >>> if available():
-...     configure(c, Path("."))
+...     configure(c)
 ...     assert any(p is Execute for p in c.Autograde.autograde_preprocessors)
 """
 from __future__ import annotations
@@ -37,7 +48,6 @@ import functools
 import os
 import signal
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
@@ -52,7 +62,7 @@ from nbgrader.preprocessors import Execute as NbgraderExecute
 from traitlets import Int, List, Unicode, default
 
 from kzcourse.errors import KzCourseError
-from kzcourse.grading.integrity import Execute as CanaryAwareExecute
+from kzcourse.grading.phases import TwoPhaseExecute
 
 NOBODY = 65534
 _ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "nsswitch.conf", "hosts",
@@ -60,6 +70,65 @@ _ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezon
 _TOP_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 _ENV_KEEP = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "PYDEVD_DISABLE_FILE_VALIDATION",
              "JPY_SESSION_NAME", "MPLBACKEND")
+
+
+#: Default limits of one sandbox (``c.SandboxedKernelManager.<name>`` changes them; README, "Sandbox").
+MEMORY_LIMIT = 2 << 30  # bytes of address space per process
+CPU_LIMIT = 600  # CPU seconds per process
+FILE_SIZE_LIMIT = 64 << 20  # bytes per file written
+PROCESS_LIMIT = 128  # processes and threads on top of the user's own
+
+
+def _user_tasks() -> int:
+    """How many processes and threads the grader's real uid runs now (what RLIMIT_NPROC counts)."""
+    uid, n = os.getuid(), 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    n += len(os.listdir(f"/proc/{entry.name}/task"))
+            except OSError:
+                continue
+    return n
+
+
+PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
+
+
+def process_cgroup(limit: int) -> Path | None:
+    """A new cgroup (v1 ``pids`` controller) allowing ``limit`` tasks, or None where none can be made.
+
+    RLIMIT_NPROC is not enforced for root's processes (the sandbox's uid maps to the grader's),
+    so a grader running as root limits processes with a cgroup instead.
+    """
+    if os.getuid() != 0 or not limit or not (PIDS_CGROUP / "cgroup.procs").exists():
+        return None
+    try:
+        path = Path(tempfile.mkdtemp(prefix="kzcourse-", dir=PIDS_CGROUP))
+        (path / "pids.max").write_text(str(int(limit)))
+    except OSError:
+        return None
+    return path
+
+
+def limit_command(memory: int = MEMORY_LIMIT, cpu: int = CPU_LIMIT, fsize: int = FILE_SIZE_LIMIT,
+                  nproc: int = PROCESS_LIMIT) -> list[str]:
+    """The ``prlimit`` prefix (util-linux) that starts the kernel with the sandbox's resource limits.
+
+    >>> limit_command(memory=1 << 30, cpu=60, fsize=0, nproc=0)[1:]
+    ['--as=1073741824', '--cpu=60', '--']
+    """
+    prlimit = shutil.which("prlimit") or "/usr/bin/prlimit"
+    args = [prlimit]
+    if memory:
+        args.append(f"--as={int(memory)}")
+    if cpu:
+        args.append(f"--cpu={int(cpu)}")
+    if fsize:
+        args.append(f"--fsize={int(fsize)}")
+    if nproc and os.getuid() != 0:
+        args.append(f"--nproc={_user_tasks() + int(nproc)}")
+    return args + ["--"] if len(args) > 1 else []
 
 
 class SandboxError(KzCourseError, RuntimeError):
@@ -278,6 +347,15 @@ class SandboxedKernelManager(AsyncKernelManager):
                                    "grader's own.").tag(config=True)
     read_only = List(Unicode(), help="Extra folders the kernel may read (read-only), e.g. a shared data "
                                      "folder. Never list the course folder.").tag(config=True)
+    memory_limit = Int(MEMORY_LIMIT, help="Address space of each process in the sandbox, in bytes (RLIMIT_AS); "
+                                          "0: no limit. Over it, allocations fail with MemoryError.").tag(config=True)
+    cpu_limit = Int(CPU_LIMIT, help="CPU seconds of each process in the sandbox (RLIMIT_CPU); 0: no limit. Over "
+                                    "it, the kernel is killed (SIGXCPU).").tag(config=True)
+    file_size_limit = Int(FILE_SIZE_LIMIT, help="Largest file the sandbox may write, in bytes (RLIMIT_FSIZE); 0: no "
+                                                "limit. Over it, writing fails (File too large).").tag(config=True)
+    process_limit = Int(PROCESS_LIMIT, help="Processes and threads the sandbox may add (RLIMIT_NPROC, counted on "
+                                            "top of those the grader's user runs when the kernel starts); 0: no "
+                                            "limit.").tag(config=True)
 
     _kz_runtime: str | None = None
 
@@ -354,12 +432,30 @@ class SandboxedKernelManager(AsyncKernelManager):
         cmd, kw = await super()._async_pre_start_kernel(transport_encryption=transport_encryption, **kw)
         env = kernel_env(kw.get("env"))
         env.update({k: v for k, v in (self.kernel_spec.env or {}).items() if k not in env})
+        # bwrap itself starts with the kernel's clean environment: the sandbox's pid 1 (bwrap's
+        # child) shows its environment in /proc/1/environ, so it must hold no grader secret.
+        kw["env"] = dict(env)
         uid = None if self.sandbox_uid < 0 else self.sandbox_uid
-        wrapped = bwrap_command(scratch, runtime, env, uid=uid, read_only=list(self.read_only)) + list(cmd)
+        self.kz_limits = {"memory": self.memory_limit, "cpu": self.cpu_limit, "fsize": self.file_size_limit,
+                          "nproc": self.process_limit}
+        wrapped = bwrap_command(scratch, runtime, env, uid=uid, read_only=list(self.read_only)) + \
+            limit_command(**self.kz_limits) + list(cmd)
+        cgroup = process_cgroup(self.process_limit)
+        if cgroup is not None:  # bwrap and all under it join the cgroup before bwrap starts
+            self._kz_cgroup = str(cgroup)
+            wrapped = ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(cgroup)] + wrapped
         self.log.debug("Sandboxed kernel command: %s", wrapped)
         return wrapped, kw
 
+    _kz_cgroup: str | None = None
+
     def _kz_cleanup(self) -> None:
+        if self._kz_cgroup:
+            try:
+                os.rmdir(self._kz_cgroup)  # only once empty: the sandbox's processes are gone by now
+            except OSError:
+                pass
+            self._kz_cgroup = None
         if self._kz_runtime:
             shutil.rmtree(self._kz_runtime, ignore_errors=True)
             self._kz_runtime = None
@@ -372,71 +468,30 @@ class SandboxedKernelManager(AsyncKernelManager):
     cleanup_resources = _async_cleanup_resources
 
 
-def scrub(folder: Path) -> list[str]:
-    """Remove symbolic links and special files a kernel left in its scratch folder; return their paths.
+class Execute(TwoPhaseExecute):
+    """Two-phase ``Execute`` (:class:`kzcourse.grading.phases.TwoPhaseExecute`) whose kernels start in the sandbox.
 
-    A dangling link made inside the sandbox (``ln -s ../../../lessons/...``) would point at the
-    course when nbgrader later copies the folder (for feedback), so none may survive grading.
-
-    >>> import tempfile
-    >>> d = Path(tempfile.mkdtemp())
-    >>> (d / "leak").symlink_to("/etc/passwd")
-    >>> scrub(d) == [str(d / "leak")], (d / "leak").exists()
-    (True, False)
-    """
-    removed = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        for name in dirnames + filenames:
-            path = Path(dirpath) / name
-            st = path.lstat()
-            if stat.S_ISLNK(st.st_mode) or not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
-                path.unlink()
-                removed.append(str(path))
-    return sorted(removed)
-
-
-class Execute(CanaryAwareExecute):
-    """nbgrader's ``Execute``, with the kernel in the sandbox and the scratch folder scrubbed afterwards.
-
-    It runs canary cells as :class:`kzcourse.grading.integrity.Execute` does (outside IPython's
-    history); every other cell as nbgrader does.
-
-    It keeps nbgrader's class name, so ``c.Execute.*`` settings apply to it unchanged.
-    Symbolic links removed from the scratch folder are listed in
-    ``resources["kzcourse_sandbox"]["removed"]`` (the integrity report flags them).
+    Both the student's kernel and the tests' kernel run inside bubblewrap, each in an empty
+    scratch folder of its own. It keeps nbgrader's class name, so ``c.Execute.*`` settings
+    apply to it unchanged.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
 
-    def preprocess(self, nb: Any, resources: Any, *args: Any, **kwargs: Any):
-        path = (resources or {}).get("metadata", {}).get("path") or "."
-        try:
-            return super().preprocess(nb, resources, *args, **kwargs)
-        finally:
-            scratch = self.config.get("SandboxedKernelManager", {}).get("scratch") or path
-            removed = scrub(Path(scratch)) if Path(scratch).is_dir() else []
-            if removed:
-                self.log.warning("Removed links and special files the student's code left: %s", removed)
-            if isinstance(resources, dict):
-                resources.setdefault("kzcourse_sandbox", {})["removed"] = removed
 
+def configure(config: Any) -> None:
+    """Make nbgrader run student kernels inside the sandbox.
 
-def configure(config: Any, scratch: Path) -> None:
-    """Make nbgrader run student kernels inside the sandbox, with ``scratch`` as their only writable folder.
-
-    Replaces nbgrader's ``Execute`` in ``config.Autograde.autograde_preprocessors`` (or in
-    nbgrader's default list) by :class:`Execute`, and sets
-    ``config.SandboxedKernelManager.scratch``. Call it after any other change to
-    ``autograde_preprocessors``.
+    Replaces nbgrader's ``Execute`` (or the unsandboxed two-phase one) in
+    ``config.Autograde.autograde_preprocessors`` (or in nbgrader's default list) by
+    :class:`Execute`. Call it after any other change to ``autograde_preprocessors``.
 
     Parameters
     ----------
     config : traitlets.config.Config
         The configuration nbgrader's converter will be built with; changed in place.
-    scratch : Path
-        The submission's scratch copy: the autograded notebook's folder, where the kernel runs.
 
     Raises
     ------
@@ -459,4 +514,3 @@ def configure(config: Any, scratch: Path) -> None:
         raise SandboxError("Autograde.autograde_preprocessors has no Execute step to sandbox: expected nbgrader's "
                            f"Execute in the list, got {[getattr(p, '__name__', p) for p in pps]}. Add it back.")
     config.Autograde.autograde_preprocessors = swapped
-    config.SandboxedKernelManager.scratch = str(Path(scratch).resolve())

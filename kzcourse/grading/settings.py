@@ -18,18 +18,22 @@ What :func:`apply` sets
 * ``GenerateFeedback.preprocessors``: feedback never reveals hidden tests, neither in the test
   cells' source (nbgrader's ``ClearHiddenTests``) nor in the tracebacks of failing hidden tests
   (:class:`kzcourse.grading.preprocessors.HideHiddenTestTracebacks`).
-* ``Autograde.autograde_preprocessors``: nbgrader's default list, with the kernel started in the
-  sandbox (:mod:`kzcourse.grading.sandbox`) when bubblewrap works here, and the integrity
-  canaries (:mod:`kzcourse.grading.integrity`) around ``Execute`` (kzcourse's ``Execute``:
-  nbgrader's, running the canary cells outside IPython's history).
+* ``Autograde.sanitize_preprocessors``: nbgrader's, after :class:`kzcourse.grading.repair.RepairMetadata`
+  (an edited notebook is graded against the lesson's cells by ``grade_id``, and flagged).
+* ``Autograde.autograde_preprocessors``: nbgrader's default list with two-phase grading
+  (:class:`kzcourse.grading.phases.TwoPhaseExecute`: the tests run in a kernel that never ran
+  student code) in place of nbgrader's ``Execute``, its kernels started in the sandbox
+  (:mod:`kzcourse.grading.sandbox`) when bubblewrap works here. This is the one place where
+  nbgrader's preprocessor list is rewritten; ``kzcourse grade`` calls
+  :func:`autograde_preprocessors` too.
 
 >>> from traitlets.config import Config
 >>> c = Config()
 >>> apply(c, sandbox=False)
 >>> "integrity.json" in c.CourseDirectory.ignore
 True
->>> [p.__name__ for p in c.Autograde.autograde_preprocessors][:3]
-['AddCanaries', 'Execute', 'CheckCanaries']
+>>> [(p.__module__, p.__name__) for p in c.Autograde.autograde_preprocessors][:1]
+[('kzcourse.grading.phases', 'TwoPhaseExecute')]
 """
 from __future__ import annotations
 
@@ -42,26 +46,30 @@ IGNORE = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.toml", "i
 TIMEOUT = 60
 
 
-def autograde_preprocessors(sandbox: bool | None = None) -> list[type]:
-    """nbgrader's default ``Autograde.autograde_preprocessors`` with kzcourse's guards around ``Execute``.
+def autograde_preprocessors(sandbox: bool | None = None, pps: list | None = None) -> list[type]:
+    """nbgrader's ``Autograde.autograde_preprocessors`` with two-phase grading in place of ``Execute``.
 
     Parameters
     ----------
     sandbox : bool or None
-        Start the student's kernel inside bubblewrap (:class:`kzcourse.grading.sandbox.Execute`).
+        Start the kernels inside bubblewrap (:class:`kzcourse.grading.sandbox.Execute`).
         ``None``: when bubblewrap is usable here, else with a warning that student code runs
         unsandboxed.
+    pps : list or None
+        The list to rewrite (a course's own); default: nbgrader's. Any ``Execute`` in it
+        (nbgrader's, or either of kzcourse's) is replaced.
 
     Examples
     --------
     >>> [p.__name__ for p in autograde_preprocessors(sandbox=False)]  # doctest: +NORMALIZE_WHITESPACE
-    ['AddCanaries', 'Execute', 'CheckCanaries', 'IgnorePattern', 'ClearMetadataPreprocessor', 'LimitOutput',
-     'SaveAutoGrades', 'AssignLatePenalties', 'CheckCellMetadata']
+    ['TwoPhaseExecute', 'IgnorePattern', 'ClearMetadataPreprocessor', 'LimitOutput', 'SaveAutoGrades',
+     'AssignLatePenalties', 'CheckCellMetadata']
     """
     from nbgrader.converters.autograde import Autograde
     from nbgrader.preprocessors import Execute as NbgraderExecute
+    from traitlets.utils.importstring import import_item
 
-    from kzcourse.grading import integrity, sandbox as sandbox_module
+    from kzcourse.grading import phases, sandbox as sandbox_module
 
     if sandbox is None:
         sandbox = sandbox_module.available()
@@ -69,14 +77,37 @@ def autograde_preprocessors(sandbox: bool | None = None) -> list[type]:
             logging.getLogger("kzcourse").warning(
                 "bubblewrap is not usable here: student code is autograded WITHOUT the sandbox "
                 "(apt-get install bubblewrap).")
-    execute = sandbox_module.Execute if sandbox else integrity.Execute
+    execute = sandbox_module.Execute if sandbox else phases.TwoPhaseExecute
     out: list[type] = []
-    for p in Autograde.class_traits()["autograde_preprocessors"].default():
+    for p in (Autograde.class_traits()["autograde_preprocessors"].default() if pps is None else pps):
+        if isinstance(p, str):
+            try:
+                p = import_item(p)
+            except ImportError:  # a preprocessor that is no longer there (e.g. the old canaries)
+                continue
         if isinstance(p, type) and issubclass(p, NbgraderExecute):
-            out += [integrity.AddCanaries, execute, integrity.CheckCanaries]
-        else:
+            if execute not in out:
+                out.append(execute)
+        elif p not in out:
             out.append(p)
+    if execute not in out:
+        out.insert(0, execute)
     return out
+
+
+def sanitize_preprocessors(pps: list | None = None) -> list[type]:
+    """nbgrader's ``Autograde.sanitize_preprocessors`` (or ``pps``) with :class:`~kzcourse.grading.repair.RepairMetadata` first.
+
+    >>> [p.__name__ for p in sanitize_preprocessors()][:2]
+    ['RepairMetadata', 'ClearOutput']
+    """
+    from nbgrader.converters.autograde import Autograde
+
+    from kzcourse.grading.repair import RepairMetadata
+
+    pps = list(Autograde.class_traits()["sanitize_preprocessors"].default() if pps is None else pps)
+    return [RepairMetadata] + [p for p in pps if p is not RepairMetadata
+                               and p != "kzcourse.grading.repair.RepairMetadata"]
 
 
 def apply(c: Any, *, sandbox: bool | None = None) -> None:
@@ -102,3 +133,4 @@ def apply(c: Any, *, sandbox: bool | None = None) -> None:
     c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestTracebacks, ClearHiddenTests,
                                         CSSHTMLHeaderPreprocessor]
     c.Autograde.autograde_preprocessors = autograde_preprocessors(sandbox)
+    c.Autograde.sanitize_preprocessors = sanitize_preprocessors()

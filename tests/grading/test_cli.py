@@ -154,10 +154,10 @@ def test_audit_finds_solution_text_without_markers(term, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_trick_on_a_course_made_by_init_is_flagged_and_honest_work_is_not(tmp_path):
-    """`kzcourse init`'s config and `kzcourse grade` together: a wrong answer plus a custom exception
-    handler is listed as flagged (exit 5), flagged in the gradebook and the report; honest wrong
-    work next to it is not."""
+def test_a_kernel_killed_by_the_student_is_flagged_and_honest_work_is_not(tmp_path):
+    """`kzcourse init`'s config and `kzcourse grade` together: wrong answers then `os._exit` is graded
+    on what came before (0 here), listed as flagged (exit 5) with where and why, flagged in the
+    gradebook and the report; honest wrong work next to it is not."""
     import nbformat
     from nbgrader.api import Gradebook
 
@@ -167,14 +167,14 @@ def test_a_trick_on_a_course_made_by_init_is_flagged_and_honest_work_is_not(tmp_
     course = new_course(tmp_path, lessons=[lesson])
     source = nbformat.read(course / "lessons" / lesson / f"{lesson}.ipynb", as_version=4)
     for student, nb in {"aigerim": wrong_answers(source, lesson),
-                        "nurlan": trick(source, lesson, "trick-custom-exc")}.items():
+                        "nurlan": trick(source, lesson, "os-exit")}.items():
         (course / "submitted" / student / lesson).mkdir(parents=True)
         nbformat.write(nb, course / "submitted" / student / lesson / f"{lesson}.ipynb")
     g = kz("grade", "--jobs", "2", cwd=course)
     assert g.returncode == 5, g.stdout + g.stderr
     flagged = g.stdout.split("FLAGGED for manual review", 1)[1].splitlines()[1:]
     assert [l.split()[:2] for l in flagged] == [["nurlan", lesson]], g.stdout
-    assert "errors-swallowed" in flagged[0] and "set_custom_exc" in flagged[0]
+    assert "kernel-died" in flagged[0] and "exited with status 1" in flagged[0] and "(cell q2)" in flagged[0]
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "kzcourse") as gb:
         assert gb.find_submission_notebook(lesson, lesson, "nurlan").flagged
         assert not gb.find_submission_notebook(lesson, lesson, "aigerim").flagged

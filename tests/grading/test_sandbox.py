@@ -15,7 +15,6 @@ import pytest
 from traitlets.config import Config
 
 from kzcourse.grading import sandbox
-from kzcourse.grading.integrity import read_flags
 from tests.grading.sandbox_course import HONEST, LESSON, ROOT, scenario  # noqa: F401 (scenario is a fixture)
 
 needs_bwrap = pytest.mark.skipif(not sandbox.available(), reason="bubblewrap (bwrap) is not usable here")
@@ -40,18 +39,17 @@ def test_bwrap_command_unshares_everything_and_binds_only_scratch_writable(tmp_p
 def test_configure_swaps_in_the_sandboxed_execute_and_keeps_the_rest(tmp_path):
     if not sandbox.available():
         with pytest.raises(sandbox.SandboxError, match="Install the Debian package `bubblewrap`"):
-            sandbox.configure(Config(), tmp_path)
+            sandbox.configure(Config())
         return
     from nbgrader.converters.autograde import Autograde
 
     c = Config()
-    sandbox.configure(c, tmp_path)
+    sandbox.configure(c)
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     assert c.Autograde.autograde_preprocessors == [sandbox.Execute] + default[1:]
-    assert c.SandboxedKernelManager.scratch == str(tmp_path.resolve())
     c.Autograde.autograde_preprocessors = [default[1]]
     with pytest.raises(sandbox.SandboxError, match="has no Execute step"):
-        sandbox.configure(c, tmp_path)
+        sandbox.configure(c)
 
 
 PROBE = r'''
@@ -136,12 +134,68 @@ def test_when_execution_ends_nothing_the_student_started_still_runs(tmp_path):
     assert sorted(p.name for p in scratch.iterdir()) == [], "the thread or an exit handler wrote after the end"
 
 
-def test_scrub_removes_links_left_in_scratch(tmp_path):
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "leak").symlink_to("../../../gradebook.db")
-    (tmp_path / "kept.txt").write_text("x")
-    assert sandbox.scrub(tmp_path) == [str(tmp_path / "a" / "leak")]
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "kept.txt"]
+SEALED = r'''
+import os, json
+pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+environ = {}
+for pid in pids:
+    try:
+        environ[pid] = open(f"/proc/{pid}/environ", "rb").read().decode(errors="replace")
+    except OSError as exc:
+        environ[pid] = type(exc).__name__
+print(json.dumps({"pids": pids, "environ": environ}))
+'''
+
+
+def _run_sandboxed(tmp_path: Path, code: str, **limits) -> list:
+    from nbclient import NotebookClient
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    c = Config()
+    c.SandboxedKernelManager.scratch = str(scratch)
+    for key, value in limits.items():
+        setattr(c.SandboxedKernelManager, key, value)
+    NotebookClient(nb, kernel_manager_class=sandbox.SandboxedKernelManager, config=c, timeout=60, allow_errors=True,
+                   resources={"metadata": {"path": str(scratch)}}).execute()
+    return nb.cells[0].outputs
+
+
+@needs_bwrap
+def test_the_sandbox_shows_no_grader_process_nor_environment(tmp_path, monkeypatch):
+    """/proc in the sandbox lists only its own processes, and none of them (bwrap's child, pid 1,
+    included) has a variable of the grader's environment."""
+    import json
+
+    monkeypatch.setenv("KZ_INSTRUCTOR_SECRET", "s3cr3t-of-the-instructor")
+    seen = json.loads(_run_sandboxed(tmp_path, SEALED)[0]["text"])
+    assert seen["pids"][0] == 1 and len(seen["pids"]) <= 4, seen["pids"]
+    assert not any("s3cr3t-of-the-instructor" in e or "KZ_INSTRUCTOR_SECRET" in e for e in seen["environ"].values())
+
+
+@needs_bwrap
+def test_memory_over_the_limit_fails_with_memory_error_and_the_kernel_lives(tmp_path):
+    outputs = _run_sandboxed(tmp_path, "try:\n    x = bytearray(900 * 2**20)\nexcept MemoryError:\n"
+                                       "    print('refused')", memory_limit=768 << 20)
+    assert [o.get("text", "").strip() for o in outputs] == ["refused"]
+
+
+@needs_bwrap
+def test_a_file_over_the_size_limit_cannot_be_written(tmp_path):
+    outputs = _run_sandboxed(tmp_path, "open('big', 'wb').write(b'x' * (8 << 20))", file_size_limit=1 << 20)
+    assert outputs[-1]["output_type"] == "error" and "File too large" in outputs[-1]["evalue"], outputs
+    assert (tmp_path / "scratch" / "big").stat().st_size <= 1 << 20
+
+
+@needs_bwrap
+def test_processes_over_the_limit_are_refused(tmp_path):
+    code = ("import subprocess, sys\nprocs, err = [], None\ntry:\n    for _ in range(200):\n"
+            "        procs.append(subprocess.Popen(['sleep', '30']))\nexcept OSError as exc:\n    err = type(exc).__name__\n"
+            "print(len(procs), err)")
+    outputs = _run_sandboxed(tmp_path, code, process_limit=40)
+    started, err = outputs[0]["text"].split()
+    assert int(started) < 40 and err in ("BlockingIOError", "PermissionError", "OSError"), outputs
 
 
 # ----------------------------------------------------------------------------- end to end
@@ -188,12 +242,12 @@ def test_writing_outside_the_folder_works_without_the_sandbox_and_fails_inside_i
     assert _escapes(plain["course"], plain["marker"]) and Path(f"/tmp/escape-{plain['marker']}.txt").exists()
     assert (home / f"escape-{plain['marker']}.txt").exists()
     assert plain["config_after"] != plain["config_before"]
-    # inside it nothing lands, and the link it made for feedback to copy is gone and flagged
+    # inside it nothing lands, and the link it made stays in its thrown-away scratch folder
     assert _escapes(kz["course"], kz["marker"]) == []
     assert not Path(f"/tmp/escape-{kz['marker']}.txt").exists() and not (home / f"escape-{kz['marker']}.txt").exists()
     assert kz["config_after"] == kz["config_before"]
     folder = kz["course"] / "autograded" / "sandbox-write-outside" / LESSON
     assert not [p for p in folder.rglob("*") if p.is_symlink()]
-    assert "sandbox-links" in {f.code for f in read_flags(folder)}
+    assert sorted(p.name for p in folder.iterdir()) == [f"{LESSON}.ipynb", "integrity.json"]
     for path in (Path(f"/tmp/escape-{plain['marker']}.txt"), home / f"escape-{plain['marker']}.txt"):
         path.unlink(missing_ok=True)

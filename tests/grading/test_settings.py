@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kzcourse.grading import integrity, sandbox, settings
+from kzcourse.grading import phases, sandbox, settings
 from kzcourse.grading.course import init_course, load_config
 from tests.grading.helpers import ROOT
 
@@ -32,9 +32,27 @@ def test_integrity_reports_never_leave_the_instructor(term):
         assert "integrity.json" in config.CourseDirectory.ignore
 
 
-def test_the_canaries_surround_execute_and_the_sandbox_runs_it_when_bubblewrap_works():
-    pps = settings.autograde_preprocessors()
-    i = next(n for n, p in enumerate(pps) if p.__name__ == "Execute")
-    assert pps[i - 1] is integrity.AddCanaries and pps[i + 1] is integrity.CheckCanaries
-    assert (pps[i] is sandbox.Execute) == sandbox.available()
-    assert pps.count(integrity.AddCanaries) == 1
+def test_two_phase_execute_replaces_nbgraders_execute_once_and_is_sandboxed_when_bubblewrap_works():
+    from nbgrader.preprocessors import Execute as NbgraderExecute
+
+    for config in (load_config(ROOT), settings_config()):
+        pps = config.Autograde.autograde_preprocessors
+        executes = [p for p in pps if isinstance(p, type) and issubclass(p, NbgraderExecute)]
+        assert len(executes) == 1 and issubclass(executes[0], phases.TwoPhaseExecute)
+        assert (executes[0] is sandbox.Execute) == sandbox.available()
+        assert pps[-4:] == settings.autograde_preprocessors(sandbox=False)[-4:]
+
+
+def test_rewriting_an_old_course_list_drops_the_canaries_and_keeps_one_execute():
+    old = ["kzcourse.grading.integrity.AddCanaries", "nbgrader.preprocessors.Execute",
+           "kzcourse.grading.integrity.CheckCanaries", "nbgrader.preprocessors.SaveAutoGrades"]
+    names = [p.__name__ for p in settings.autograde_preprocessors(sandbox=False, pps=old)]
+    assert names == ["TwoPhaseExecute", "SaveAutoGrades"]
+
+
+def settings_config():
+    from traitlets.config import Config
+
+    c = Config()
+    settings.apply(c)
+    return c
