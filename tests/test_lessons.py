@@ -50,6 +50,13 @@ CHEAT = '''class _Anything:
 '''
 
 
+STOCK = """
+from nbgrader.converters.autograde import Autograde as _Autograde
+c.Autograde.autograde_preprocessors = _Autograde.class_traits()["autograde_preprocessors"].default()
+c.Autograde.sanitize_preprocessors = _Autograde.class_traits()["sanitize_preprocessors"].default()
+"""
+
+
 def _nbgrader(course_dir: Path, *args: str) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [sys.executable, "-m", "nbgrader", *args], cwd=course_dir, capture_output=True, text=True, timeout=1200
@@ -179,9 +186,16 @@ def _grade_lesson(l, course_dir: Path) -> tuple[Path, dict]:
         folder = course_dir / "submitted" / student / l.id
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, folder / f"{l.id}.ipynb")
+    # the same submissions under stock nbgrader: its own single-kernel Execute and sanitize steps
+    stock = course_dir.parent / f"{course_dir.name}-stock"
+    shutil.copytree(course_dir, stock)
+    with open(stock / "nbgrader_config.py", "a", encoding="utf-8") as fh:
+        fh.write(STOCK)
     _nbgrader(course_dir, "autograde", l.id, "--create", "--force")
     _nbgrader(course_dir, "generate_feedback", l.id, "--force")
-    return course_dir, {"source": source, "release": release, "fixtures": fixtures, "students": list(subs)}
+    _nbgrader(stock, "autograde", l.id, "--create", "--force")
+    return course_dir, {"source": source, "release": release, "fixtures": fixtures, "students": list(subs),
+                        "stock": stock}
 
 
 def _scores(course_dir: Path, lesson_id: str, student: str) -> dict[str, float]:
@@ -217,6 +231,33 @@ def test_release_leaks_nothing(lesson, graded):
                     assert json.dumps(line.strip())[1:-1] not in text, f"solution text leaked: {line!r}"
         for line in hidden_lines(cell.source):
             assert json.dumps(line)[1:-1] not in text, f"hidden test leaked: {line!r}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_lesson_is_gradable_in_two_phases(lesson):
+    """The rule two-phase grading needs (kzcourse.grading.phases.plan): every test reads only answer
+    names, the lesson's imports and what it defines itself, and each answer name is set by a cell
+    before it; no later non-test cell uses a name a test cell defined."""
+    from kzcourse.grading.phases import is_test_cell, names_in, plan
+
+    nb = nbformat.read(lesson.notebook, as_version=4)
+    p = plan(nb)
+    assert p.problems == []
+    assert set(p.tests) == set(_grade_cells(nb))
+    for test in p.tests.values():
+        assert test.names, f"{test.grade_id} reads no answer"
+        before = set().union(*(names_in(c.source)[1] for c in nb.cells[:test.index]
+                               if c.cell_type == "code" and not is_test_cell(c)))
+        assert set(test.names) <= before, f"{test.grade_id} reads {set(test.names) - before}, set by no earlier cell"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_two_phase_scores_are_stock_nbgraders(lesson, graded):
+    """Every submission of the truth table scores exactly what stock nbgrader (one kernel) gives it."""
+    course_dir, scenario = graded(lesson)
+    for student in scenario["students"]:
+        assert _scores(course_dir, lesson.id, student) == _scores(scenario["stock"], lesson.id, student), student
 
 
 @pytest.mark.slow

@@ -151,11 +151,10 @@ def names_in(source: str) -> tuple[set[str], set[str]]:
     return loaded, bound
 
 
-def _imports(source: str) -> list[tuple[str, set[str]]]:
-    """The top-level import statements of a cell, each with the names it binds."""
+def _imports(source: str) -> list[tuple[ast.stmt, set[str]]]:
+    """The top-level absolute import statements of a cell, each with the names it binds."""
     try:
-        code = python_source(source)
-        tree = ast.parse(code)
+        tree = ast.parse(python_source(source))
     except SyntaxError:
         return []
     out = []
@@ -163,8 +162,17 @@ def _imports(source: str) -> list[tuple[str, set[str]]]:
         if isinstance(node, (ast.Import, ast.ImportFrom)) and not (isinstance(node, ast.ImportFrom) and node.level):
             names = {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
             if names:
-                out.append((ast.get_source_segment(code, node) or ast.unparse(node), names))
+                out.append((node, names))
     return out
+
+
+def _only(node: ast.stmt, needed: set[str]) -> str:
+    """An import statement reduced to the names in ``needed``."""
+    import copy
+
+    node = copy.deepcopy(node)
+    node.names = [a for a in node.names if (a.asname or a.name).split(".")[0] in needed]
+    return ast.unparse(node)
 
 
 def plan(source_nb: Any) -> Plan:
@@ -179,7 +187,7 @@ def plan(source_nb: Any) -> Plan:
     """
     p = Plan()
     builtin_names = set(dir(builtins)) | KERNEL_NAMES
-    imports: list[tuple[str, set[str]]] = []
+    imports: list[tuple[ast.stmt, set[str]]] = []
     for cell in source_nb.cells:
         if cell.get("cell_type") == "code" and not is_test_cell(cell):
             imports += _imports(cell.source)
@@ -207,7 +215,7 @@ def plan(source_nb: Any) -> Plan:
                 if name in defined_by_tests and name not in defined_by_lesson and name not in imported:
                     p.problems.append(f"cell {index} uses {name!r}, which test {defined_by_tests[name]} defined")
             defined_by_lesson |= bound
-    p.preamble = "\n".join(stmt for stmt, names in imports if names & needed)
+    p.preamble = "\n".join(_only(node, needed) for node, names in imports if names & needed)
     return p
 
 
