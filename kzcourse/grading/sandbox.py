@@ -51,17 +51,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from queue import Empty
 from pathlib import Path
 from typing import Any
 
-from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute as NbgraderExecute
 from traitlets import Int, List, Unicode, default
 
 from kzcourse.errors import KzCourseError
+from kzcourse.grading import internals
 from kzcourse.grading.phases import TwoPhaseExecute
 
 NOBODY = 65534
@@ -293,44 +291,6 @@ def namespace_init(bwrap_pid: int) -> int | None:
     return None
 
 
-class SandboxedKernelClient(AsyncKernelClient):
-    """jupyter_client's async client, without its idle wait when a kernel comes up.
-
-    jupyter_client's ``wait_for_ready`` ends by reading IOPub until nothing has arrived for
-    0.2 s, only to throw those messages away. Every execution in nbclient (and so in
-    nbgrader) reads only the IOPub messages whose parent is its own request, so stray
-    messages cannot reach a cell's outputs: this client drains what has already arrived
-    and goes on, saving 0.2 s per kernel. The readiness check itself is jupyter_client's:
-    a ``kernel_info_reply`` on the shell channel and a message on IOPub.
-    """
-
-    async def wait_for_ready(self, timeout: float | None = None) -> None:
-        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
-        while True:
-            self.kernel_info()
-            try:
-                msg = await self.shell_channel.get_msg(timeout=1)
-            except Empty:
-                msg = None
-            if msg is not None and msg["msg_type"] == "kernel_info_reply":
-                try:  # IOPub is connected once a message (the request's status) arrives
-                    await self.iopub_channel.get_msg(timeout=0.2)
-                except Empty:
-                    pass
-                else:
-                    self._handle_kernel_info_reply(msg)
-                    break
-            if not await self._async_is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
-        while True:  # drop what is already queued, without waiting for more
-            try:
-                await self.iopub_channel.get_msg(timeout=0)
-            except Empty:
-                break
-
-
 class SandboxedKernelManager(AsyncKernelManager):
     """An ``AsyncKernelManager`` whose kernel process starts inside bubblewrap.
 
@@ -361,7 +321,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     @default("client_factory")
     def _client_factory_default(self) -> type:
-        return SandboxedKernelClient
+        return internals.ready_client()
 
     async def _async_wait(self, pollinterval: float = 0.1) -> None:
         # jupyter_client checks every 0.1 s whether a kernel it stopped has exited; a

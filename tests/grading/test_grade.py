@@ -180,7 +180,7 @@ def test_a_submission_is_taken_as_data_links_and_extra_files_are_never_followed(
 
     import nbformat
 
-    from kzcourse.grading.grade import submission_digest, take_submission
+    from kzcourse.grading.submission import submission_digest, take_submission
 
     src = tmp_path / "submitted"
     src.mkdir()
