@@ -63,8 +63,8 @@ c.CourseDirectory.root = _here
 # The settings every kzcourse course shares (kzcourse/grading/settings.py documents each): lessons/
 # as the source; only notebooks released (lesson.toml, instructor.md, integrity.json stay here); a
 # deleted test cell comes back at autograde; a 60 s per-cell time limit (`kzcourse grade --timeout S`
-# overrides it for one run); feedback without hidden tests; the student's kernel in the bubblewrap
-# sandbox and integrity canaries around it, so plain `nbgrader autograde` is guarded as well.
+# overrides it for one run); feedback without hidden tests; two-phase grading (student cells in the
+# bubblewrap sandbox, tests in a kernel that never ran student code), so plain `nbgrader autograde` gets it too.
 # Override any of them below the call.
 from kzcourse.grading import settings  # noqa: E402
 

@@ -366,7 +366,7 @@ class TwoPhaseExecute(NbgraderExecute):
     # -- the two phases -----------------------------------------------------------------------
     def preprocess(self, nb: Any, resources: Any = None, km: Any = None):
         from nbclient.client import NotebookClient
-        from nbclient.exceptions import DeadKernelError
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
         NotebookClient.__init__(self, nb, km)
         self.reset_execution_trackers()
@@ -405,11 +405,14 @@ class TwoPhaseExecute(NbgraderExecute):
                             self._kz_limit_output = False
                             self._note_limits(index)
                     except DeadKernelError:
-                        died_at = index
+                        died_at, reason = index, None
+                        break
+                    except CellTimeoutError:  # interrupted, yet still busy: the kernel is stopped
+                        died_at, reason = index, (f"the cell ran past the time limit of {self.timeout} s and "
+                                                  "did not stop when interrupted; the kernel was stopped")
                         break
                 if died_at is not None:
-                    reason = _signal_reason(self._exit_status(), self._limits())
-                    self._died(died_at, reason)
+                    self._died(died_at, reason or _signal_reason(self._exit_status(), self._limits()))
             self.set_widgets_metadata()
         finally:
             self._kz_limit_output = False

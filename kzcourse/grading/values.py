@@ -136,7 +136,7 @@ def _encode_array(flat: Any, depth: int) -> dict:
 
 
 def _encode_values(values: Any, depth: int) -> dict:
-    """The dtype and values of a pandas column or index (numpy-backed, category or string)."""
+    """The dtype and values of a pandas column or index (numpy-backed, category, string or nullable)."""
     import numpy as np
     import pandas as pd
 
@@ -147,12 +147,23 @@ def _encode_values(values: Any, depth: int) -> dict:
                 "categories": _encode_values(pd.Index(cat.categories), depth),
                 "codes": cat.codes.astype("int64").tolist()}
     if isinstance(dtype, pd.StringDtype):
-        return {"dtype": str(dtype), "v": [None if v is pd.NA else encode(v, depth + 1) for v in values]}
+        missing = pd.isna(np.asarray(values, dtype=object))
+        return {"dtype": "string", "storage": dtype.storage, "na": "NA" if dtype.na_value is pd.NA else "nan",
+                "v": [None if m else str(v) for v, m in zip(np.asarray(values, dtype=object), missing)]}
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.name in _MASKED:
+        arr = pd.array(values)
+        missing = arr.isna()
+        items = [None if m else v for v, m in zip(np.asarray(arr, dtype=object).tolist(), missing)]
+        return {"dtype": dtype.name, "v": [None if v is None else encode(type(v)(v) if not isinstance(v, float)
+                                                                         else float(v), depth + 1) for v in items]}
     if isinstance(dtype, np.dtype):
-        if dtype.kind in "mM" and str(dtype) not in ("datetime64[ns]", "timedelta64[ns]"):
-            raise NotPlainData(f"pandas values of dtype {dtype}")
         return _encode_array(np.asarray(values), depth)
     raise NotPlainData(f"pandas values of dtype {dtype}")
+
+
+#: pandas' nullable (masked) dtypes carried as lists with None for missing values.
+_MASKED = frozenset({"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "Float32", "Float64",
+                     "boolean"})
 
 
 def _encode_index(index: Any, depth: int) -> dict:
@@ -172,27 +183,32 @@ def _encode_index(index: Any, depth: int) -> dict:
     raise NotPlainData(_type_name(index))
 
 
+def _column(series: Any) -> Any:
+    """A Series' values: its pandas array for extension dtypes, else its numpy array."""
+    import pandas as pd
+
+    return series.array if isinstance(series.dtype, pd.api.extensions.ExtensionDtype) else series.to_numpy()
+
+
 def _encode_pandas(value: Any, depth: int) -> Any:
     import pandas as pd
 
     t = type(value)
     if value is pd.NaT:
         return {"$": "NaT"}
+    if value is pd.NA:
+        return {"$": "NA"}
     if t is pd.Timestamp and value.tz is None:
-        return {"$": "Timestamp", "v": value.value}
+        return {"$": "Timestamp", "v": value.value, "unit": value.unit}
     if t is pd.Timedelta:
-        return {"$": "Timedelta", "v": value.value}
+        return {"$": "Timedelta", "v": value.value, "unit": value.unit}
     if t is pd.Series:
         return {"$": "Series", "name": encode(value.name, depth + 1), "index": _encode_index(value.index, depth),
-                **_encode_values(value.array if isinstance(value.dtype, (pd.CategoricalDtype, pd.StringDtype))
-                                 else value.to_numpy(), depth)}
+                **_encode_values(_column(value), depth)}
     if t is pd.DataFrame:
         return {"$": "DataFrame", "index": _encode_index(value.index, depth),
                 "columns": _encode_index(value.columns, depth),
-                "data": [_encode_values(value.iloc[:, i].array if isinstance(value.dtypes.iloc[i],
-                                                                            (pd.CategoricalDtype, pd.StringDtype))
-                                        else value.iloc[:, i].to_numpy(), depth)
-                         for i in range(value.shape[1])]}
+                "data": [_encode_values(_column(value.iloc[:, i]), depth) for i in range(value.shape[1])]}
     if isinstance(value, pd.Index):
         return _encode_index(value, depth)
     raise NotPlainData(_type_name(value))
@@ -241,7 +257,7 @@ def decode(data: Any) -> Any:
         return _decode_array(data).reshape(data["shape"])
     if tag == "unplain":
         return placeholder(str(data.get("type", "object")))
-    if tag in ("NaT", "Timestamp", "Timedelta", "Series", "DataFrame", "Index", "RangeIndex", "MultiIndex"):
+    if tag in ("NaT", "NA", "Timestamp", "Timedelta", "Series", "DataFrame", "Index", "RangeIndex", "MultiIndex"):
         return _decode_pandas(tag, data)
     raise ValueError(f"unknown tag {tag!r}")
 
@@ -268,8 +284,13 @@ def _decode_values(data: dict) -> Any:
     if data["dtype"] == "category":
         return pd.Categorical.from_codes(data["codes"], categories=_decode_values(data["categories"]),
                                          ordered=data["ordered"])
-    if data["dtype"].startswith("string"):
-        return pd.array([pd.NA if x is None else decode(x) for x in data["v"]], dtype=data["dtype"])
+    if data["dtype"] == "string":
+        import numpy as np
+
+        dtype = pd.StringDtype(storage=data["storage"], na_value=pd.NA if data["na"] == "NA" else np.nan)
+        return pd.array([None if x is None else str(x) for x in data["v"]], dtype=dtype)
+    if data["dtype"] in _MASKED:
+        return pd.array([None if x is None else decode(x) for x in data["v"]], dtype=data["dtype"])
     return _decode_array(data)
 
 
@@ -281,7 +302,15 @@ def _decode_index(data: dict) -> Any:
     if data["$"] == "MultiIndex":
         return pd.MultiIndex.from_arrays([_decode_values(level) for level in data["levels"]],
                                          names=[decode(n) for n in data["names"]])
-    return pd.Index(_decode_values(data), name=decode(data["name"]), tupleize_cols=False)
+    return pd.Index(_decode_values(data), name=decode(data["name"]), tupleize_cols=False,
+                    dtype=object if data.get("dtype") == "O" else None)
+
+
+def _series(data: dict, index: Any, name: Any) -> Any:
+    """A Series of decoded values; an object column stays object (pandas would infer ``str``)."""
+    import pandas as pd
+
+    return pd.Series(_decode_values(data), index=index, name=name, dtype=object if data.get("dtype") == "O" else None)
 
 
 def _decode_pandas(tag: str, data: dict) -> Any:
@@ -289,18 +318,18 @@ def _decode_pandas(tag: str, data: dict) -> Any:
 
     if tag == "NaT":
         return pd.NaT
+    if tag == "NA":
+        return pd.NA
     if tag == "Timestamp":
-        return pd.Timestamp(int(data["v"]))
+        return pd.Timestamp(int(data["v"])).as_unit(data.get("unit", "ns"))
     if tag == "Timedelta":
-        return pd.Timedelta(int(data["v"]))
+        return pd.Timedelta(int(data["v"])).as_unit(data.get("unit", "ns"))
     if tag == "Series":
-        return pd.Series(_decode_values(data), index=_decode_index(data["index"]), name=decode(data["name"]),
-                         copy=False)
+        return _series(data, _decode_index(data["index"]), decode(data["name"]))
     if tag == "DataFrame":
-        columns = _decode_index(data["columns"])
-        frame = pd.DataFrame({i: _decode_values(col) for i, col in enumerate(data["data"])},
-                             index=_decode_index(data["index"]))
-        frame.columns = columns
+        index = _decode_index(data["index"])
+        frame = pd.DataFrame({i: _series(col, index, None) for i, col in enumerate(data["data"])}, index=index)
+        frame.columns = _decode_index(data["columns"])
         return frame
     return _decode_index(data)
 

@@ -159,6 +159,7 @@ def _flag_codes(graded, student: str) -> set[str]:
 
 def test_what_a_human_should_look_at_is_flagged_and_honest_work_is_not(graded):
     assert "kernel-died" in _flag_codes(graded, "os-exit")
+    assert "kernel-died" in _flag_codes(graded, "uninterruptible-loop")
     bomb = nbformat.read(graded["course"] / "autograded" / "memory-bomb" / LESSON / f"{LESSON}.ipynb", as_version=4)
     printed = json.dumps([c.get("outputs", []) for c in bomb.cells if c.cell_type == "code"])
     assert "memory refused" in printed and "processes refused after" in printed
