@@ -5,7 +5,7 @@ plausible wrong answer from lessons/<lesson>/wrong.toml, then a fixture
 (tests/grading/fixtures/<name>.toml, named after what it tries) replaces some solution cells
 with its trick. Grading goes through the real ``nbgrader`` command line, with this
 repository's nbgrader_config.py ("kzcourse") or with that file plus nbgrader's own
-``Autograde`` pipeline put back ("plain": no canaries, no sandbox).
+``Autograde`` pipeline put back ("plain": one kernel for cells and tests, no sandbox).
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 PLAIN = '''
-# --- test override: nbgrader's own autograde pipeline (no kzcourse canaries, no sandbox)
+# --- test override: nbgrader's own autograde pipeline (one kernel, no sandbox)
 from nbgrader.converters.autograde import Autograde as _Autograde
 c.Autograde.autograde_preprocessors = _Autograde.class_traits()["autograde_preprocessors"].default()
 '''
