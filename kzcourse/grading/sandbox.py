@@ -51,6 +51,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -411,10 +412,14 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def _kz_cleanup(self) -> None:
         if self._kz_cgroup:
-            try:
-                os.rmdir(self._kz_cgroup)  # only once empty: the sandbox's processes are gone by now
-            except OSError:
-                pass
+            for _ in range(50):  # only once empty: the sandbox's last processes may still be exiting
+                try:
+                    os.rmdir(self._kz_cgroup)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.01)
             self._kz_cgroup = None
         if self._kz_runtime:
             shutil.rmtree(self._kz_runtime, ignore_errors=True)
