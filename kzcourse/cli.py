@@ -429,12 +429,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sandbox", action="store_true", help="grade without the sandbox")
 
     p = add("site", cmd_site, "Build the course website (offline, searchable) from the student editions; "
-            "--instructor builds the instructor edition instead.", course=False)
+            "--instructor builds the instructor edition instead.", lessons=False, course=False)
     p.add_argument("out", metavar="OUT", help="folder for the site (an earlier build of the same edition is replaced)")
+    p.add_argument("lessons", nargs="*", metavar="LESSON", help="lesson ids (default: every lesson)")
     p.add_argument("--instructor", action="store_true",
                    help="build the instructor edition (solutions, hidden tests, mark schemes): never publish it")
     p.add_argument("--binder", metavar="URL", help="Binder URL of the repository, e.g. https://BINDER/v2/gh/ORG/REPO/main")
-    p.add_argument("--binder-path", metavar="PATH", default="release/{id}/{id}.ipynb",
+    p.add_argument("--binder-path", metavar="PATH", default="{id}/{id}.ipynb",
                    help="where the Binder image holds each lesson ({id} is the lesson id; default: %(default)s)")
     p.add_argument("--hub", metavar="URL", help="JupyterHub base URL for nbgitpuller launch links")
     p.add_argument("--repo", metavar="GIT_URL", help="git repository holding the student editions (with --hub)")

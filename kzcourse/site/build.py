@@ -47,7 +47,7 @@ class Launch:
     """
 
     binder: str | None = None
-    binder_path: str = "release/{id}/{id}.ipynb"
+    binder_path: str = "{id}/{id}.ipynb"
     hub: str | None = None
     repo: str | None = None
     branch: str = "student"

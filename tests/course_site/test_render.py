@@ -95,7 +95,7 @@ def test_launch_links_are_configured_or_absent():
     assert Launch().links("01-article") == []
     links = dict(Launch(binder="https://binder.example/v2/gh/org/kzcourse/main", hub="https://hub.example/",
                         repo="https://git.example/org/kzcourse-student.git", lite="https://lite.example").links("02-geography"))
-    assert links["Launch on Binder"].endswith("?urlpath=lab%2Ftree%2Frelease%2F02-geography%2F02-geography.ipynb")
+    assert links["Launch on Binder"].endswith("?urlpath=lab%2Ftree%2F02-geography%2F02-geography.ipynb")
     hub = links["Open on JupyterHub"]
     assert hub.startswith("https://hub.example/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgit.example")
     assert "branch=student" in hub and "targetPath=kzcourse-student" in hub
