@@ -5,11 +5,17 @@ ran student code, so there is no same-process trick left to detect: the canaries
 and static scan of earlier versions are gone. What remains flagged is what a grader should
 see with their own eyes:
 
-* ``kernel-died``: the student's kernel died or hit a sandbox limit (where, and why); the
-  answers recorded before were graded, the questions after scored 0;
+* ``kernel-died``: the student's kernel died, hit a sandbox limit or ran past the notebook's
+  total time limit (where, and why); the answers recorded before were graded, the questions
+  after scored 0;
+* ``tests-kernel-died``: the tests' kernel died (or hung) on this notebook's answers twice, in a
+  fresh kernel the second time; the tests before it kept their result, the rest scored 0 (a
+  death of a kernel reused from earlier notebooks is not flagged: the tests are run again);
 * ``output-limit``: output over the byte limits was dropped;
 * ``no-recording``, ``bad-recording``, ``not-plain-data``: an answer could not cross to the
-  tests' kernel as plain data (the test judged it as missing, or as a stand-in object);
+  tests' kernel as plain data (the test judged it as missing, or as a stand-in object); a
+  recording that cannot be read (too big, a dtype or shape :mod:`kzcourse.grading.values` never
+  writes, too many values, colliding hashes) makes that test fail with a note in its output;
 * ``edited-metadata``: the submission's nbgrader cell metadata differs from the lesson's
   (renamed, duplicated, retyped or extra test cells, changed points); it was graded against
   the lesson's own cells, matched by ``grade_id``;

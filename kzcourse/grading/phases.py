@@ -60,6 +60,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 import atexit
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,6 +282,10 @@ class TwoPhaseExecute(NbgraderExecute):
                                                       "dropped, with a note.").tag(config=True)
     max_output_bytes = Integer(8 << 20, help="Outputs of a notebook's student cells above this many bytes in all "
                                              "are dropped, with a note.").tag(config=True)
+    notebook_timeout = Integer(600, help="Wall-clock seconds for all of a notebook's student cells (phase 1); 0: "
+                                         "no limit. Past it the student's kernel is stopped as if it had died: "
+                                         "the answers recorded before are graded, the rest score 0, and the "
+                                         "notebook is flagged.").tag(config=True)
     scratch_root = Unicode("", help="Where the student's kernel gets its empty scratch folder (default: the "
                                     "system's temporary folder).").tag(config=True)
 
@@ -376,6 +381,8 @@ class TwoPhaseExecute(NbgraderExecute):
         self._kz_total_bytes = 0
         self._kz_truncated: set[int] = set()
         self._kz_limit_output = False
+        self._kz_timed_out = False
+        self._kz_deadline = None
         from kzcourse.grading import repair
 
         for change in nb.metadata.pop(repair.KEY, None) or []:
@@ -395,7 +402,13 @@ class TwoPhaseExecute(NbgraderExecute):
             with self.setup_kernel(cwd=str(scratch)):
                 info = self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
+                if self.notebook_timeout > 0:
+                    self._kz_deadline = time.monotonic() + self.notebook_timeout
                 for index, cell in enumerate(self.nb.cells):
+                    if self._kz_deadline is not None and time.monotonic() >= self._kz_deadline:
+                        died_at, reason = index, (f"the notebook ran past its total time limit of "
+                                                  f"{self.notebook_timeout} s; the kernel was stopped")
+                        break
                     try:
                         if index in tests:
                             records[index] = self._record(tests[index], index)
@@ -416,12 +429,21 @@ class TwoPhaseExecute(NbgraderExecute):
             self.set_widgets_metadata()
         finally:
             self._kz_limit_output = False
+            self._kz_deadline = None
             shutil.rmtree(scratch, ignore_errors=True)
         # ---- phase 2: the tests, in a kernel that never ran student code
         self._phase2(tests, records, the_plan.preamble, student_class)
         self.resources.setdefault("kzcourse", {})["flags"] = list(self._kz_flags)
         self._write_flags()
         return self.nb, self.resources
+
+    def _get_timeout(self, cell: Any) -> int | None:
+        """The per-cell time limit, cut to what is left of the notebook's (phase 1 only)."""
+        timeout = super()._get_timeout(cell)
+        if getattr(self, "_kz_deadline", None) is None:
+            return timeout
+        left = max(1, int(self._kz_deadline - time.monotonic()) + 1)
+        return left if timeout is None else min(timeout, left)
 
     async def _async_handle_timeout(self, timeout: int, cell: Any = None) -> Any:
         self._kz_timed_out = True
@@ -476,23 +498,77 @@ class TwoPhaseExecute(NbgraderExecute):
                                                       "student's kernel did not return them); the test ran "
                                                       "without them")
             return ""
-        try:
-            found = _values.loads(texts[0])
-        except ValueError as exc:
-            self._flag("bad-recording", test.grade_id, f"the answers recorded for this test are not plain data "
-                                                       f"({str(exc)[:200]}); the test ran without them")
+        # Student data is never decoded here, in the grader's own process: only its size is
+        # checked. The tests' kernel decodes it (values.bind), under its limits.
+        if not isinstance(texts[0], str) or len(texts[0]) > _values.MAX_CHARS:
+            self._flag("bad-recording", test.grade_id, "the answers recorded for this test are more than "
+                                                       f"{_values.MAX_CHARS} characters of JSON; the test ran "
+                                                       "without them")
             return ""
-        for name, value in found.items():
-            if type(value).__module__ == _values.__name__:
-                self._flag("not-plain-data", test.grade_id, f"`{name}` is a {type(value).__name__}, not plain "
-                                                            "data; the test judged it as such")
         return texts[0]
 
+    def _bind(self, test: TestStep, index: int, text: str) -> str | None:
+        """Bind a test's recorded answers in the tests' kernel; what went wrong, for the test's output, or None."""
+        bound = self._run_hidden(f"__import__('kzcourse.grading.values').grading.values.bind({text!r}, "
+                                 f"{test.names!r})", index)
+        problem = None
+        for out in bound.get("outputs", []):
+            if out.get("output_type") == "error":
+                problem = ("reading them took longer than the time limit" if out.get("ename") == "KeyboardInterrupt"
+                           else f"{out.get('ename')}: {str(out.get('evalue'))[:200]}")
+            elif out.get("output_type") == "display_data" and _values.BIND_MIME in out.get("data", {}):
+                report = json.loads(out["data"][_values.BIND_MIME])
+                for name, type_name in sorted((report.get("unplain") or {}).items()):
+                    self._flag("not-plain-data", test.grade_id, f"`{name}` is a {type_name}, not plain data; the "
+                                                                "test judged it as such")
+                problem = report.get("problem") or problem
+        if problem:
+            self._flag("bad-recording", test.grade_id, f"the answers recorded for this test could not be read "
+                                                       f"({problem}); the test ran without them, so it failed")
+            return (f"[grading: the answers recorded for this test could not be read ({problem}); the test ran "
+                    "without them, so this answer is marked wrong]\n")
+        return None
+
     def _phase2(self, tests: dict[int, TestStep], records: dict[int, str], preamble: str, student_class: Any) -> None:
-        from nbclient.exceptions import DeadKernelError
+        """Run the tests; if the tests' kernel dies (or hangs), run them all again once in a fresh kernel.
+
+        A kept kernel carries the CPU time of the notebooks it tested before (RLIMIT_CPU counts
+        per process), so its death says nothing about this notebook: the retry grades it as if
+        the kernel had been new. If a fresh kernel dies too, the tests done before keep their
+        result, the one it died in and the ones after score 0, and the notebook is flagged.
+        """
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
         if not tests:
             return
+        for attempt in (1, 2):
+            done: list[int] = []
+            try:
+                self._run_tests(tests, records, preamble, student_class, done, fresh=attempt == 2)
+                return
+            except (DeadKernelError, CellTimeoutError) as exc:
+                reason = getattr(self, "_kz_tests_reason", None) or type(exc).__name__
+                self.log.warning("The tests' kernel died (%s), attempt %d", reason, attempt)
+            if attempt == 1:
+                for index in tests:
+                    self.nb.cells[index].outputs = []
+                    self.nb.cells[index].execution_count = None
+        from nbformat.v4 import new_output
+
+        remaining = [i for i in sorted(tests) if i not in done]
+        for index in remaining:
+            self.nb.cells[index].outputs = [new_output(
+                "error", ename="TestsKernelDied", evalue=reason,
+                traceback=[f"TestsKernelDied: {reason}. The tests' kernel died twice on this notebook's answers; "
+                           "this test scores 0."])]
+        where = tests[remaining[0]].grade_id if remaining else ""
+        self._flag("tests-kernel-died", where, f"the tests' kernel died twice ({reason}), in a fresh kernel too; "
+                                               f"tests from {where} on scored 0")
+
+    def _run_tests(self, tests: dict[int, TestStep], records: dict[int, str], preamble: str, student_class: Any,
+                   done: list[int], fresh: bool) -> None:
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
         manager_class = student_class
         if self.test_kernel_manager_class:
             from traitlets.utils.importstring import import_item
@@ -503,12 +579,13 @@ class TwoPhaseExecute(NbgraderExecute):
         key = (manager_class, kernel_name, os.getpid())
         self.km, self.kc = _KEPT.pop(key, (None, None)) if self.reuse_test_kernel else (None, None)
         reused = self.km is not None
-        if reused and not self._alive():
+        if reused and (fresh or not self._alive()):
             self._discard()
             reused = False
         if self.km is None:
             self.km = self._new_km(manager_class, empty)
         keep = self.reuse_test_kernel
+        self._kz_tests_reason = None
         try:
             with self.setup_kernel(cwd=str(empty), cleanup_kc=not keep):
                 if reused:
@@ -516,13 +593,21 @@ class TwoPhaseExecute(NbgraderExecute):
                 if preamble:
                     self._run_hidden(preamble, min(tests))
                 for index, test in sorted(tests.items()):
-                    names = test.names
-                    if names:
-                        self._run_hidden(f"__import__('kzcourse.grading.values').grading.values.bind("
-                                         f"{records.get(index, '')!r}, {names!r})", index)
+                    problem = self._bind(test, index, records.get(index, "")) if test.names else None
                     self.preprocess_cell(self.nb.cells[index], self.resources, index)
+                    if problem:
+                        from nbformat.v4 import new_output
+
+                        self.nb.cells[index].outputs.insert(0, new_output("stream", name="stderr", text=problem))
+                    done.append(index)
+        except CellTimeoutError:
+            keep = False
+            self._kz_tests_reason = (f"a test ran past the time limit of {self.timeout} s and did not stop when "
+                                     "interrupted")
+            raise
         except DeadKernelError:
             keep = False
+            self._kz_tests_reason = _signal_reason(self._exit_status(), self._limits())
             raise
         finally:
             if keep and self.km is not None and self._alive():

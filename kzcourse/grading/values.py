@@ -43,10 +43,20 @@ from typing import Any
 
 #: The MIME type of a recording in the student's kernel's display output.
 MIME = "text/x-kzcourse-values"
+#: The MIME type of what :func:`bind` reports in the tests' kernel (a recording it could not read).
+BIND_MIME = "text/x-kzcourse-bind"
 #: At most this many characters of JSON per recording (one test cell's names).
 MAX_CHARS = 32 * 1024 * 1024
 #: Containers nested deeper than this are not plain data.
 MAX_DEPTH = 60
+#: At most this many values (elements, keys, array items) are decoded from one recording.
+MAX_ITEMS = 4_000_000
+#: At most this many bytes of numpy/pandas arrays are built from one recording.
+MAX_BYTES = 256 * 1024 * 1024
+#: numpy string arrays of at most this many characters per element.
+MAX_STR = 1 << 20
+#: At most this many elements of one set (or keys of one dict) may share a hash.
+MAX_SAME_HASH = 64
 
 
 class NotPlainData(Exception):
@@ -214,124 +224,247 @@ def _encode_pandas(value: Any, depth: int) -> Any:
     raise NotPlainData(_type_name(value))
 
 
-def decode(data: Any) -> Any:
+class _Budget:
+    """What one recording may still build: elements and bytes (a forged recording is refused, not built)."""
+
+    def __init__(self) -> None:
+        self.items = MAX_ITEMS
+        self.bytes = MAX_BYTES
+
+    def take(self, items: int, nbytes: int = 0) -> None:
+        self.items -= items
+        self.bytes -= nbytes
+        if self.items < 0:
+            raise ValueError(f"more than {MAX_ITEMS} values in one recording")
+        if self.bytes < 0:
+            raise ValueError(f"more than {MAX_BYTES} bytes of arrays in one recording")
+
+
+def _list(v: Any, what: str = "values") -> list:
+    if type(v) is not list:
+        raise ValueError(f"expected a list of {what}, found {type(v).__name__}")
+    return v
+
+
+def _int(v: Any, what: str) -> int:
+    if type(v) is not int:
+        raise ValueError(f"expected an integer {what}, found {type(v).__name__}")
+    return v
+
+
+def _no_pileup(items: list) -> list:
+    """Refuse elements of a set or keys of a dict whose hashes pile up (decoding them would take quadratic time).
+
+    What :func:`encode` wrote from a real set or dict has no repeated element and almost no
+    equal hashes; a forged one made of many values with one hash (``k * (2**61 - 1)``) would
+    hold the tests' kernel for minutes.
+    """
+    hashes = sorted(hash(x) for x in items)
+    run = 1
+    for a, b in zip(hashes, hashes[1:]):
+        run = run + 1 if a == b else 1
+        if run > MAX_SAME_HASH:
+            raise ValueError(f"more than {MAX_SAME_HASH} elements of a set or keys of a dict with the same hash")
+    return items
+
+
+def decode(data: Any, budget: "_Budget | None" = None, depth: int = 0) -> Any:
     """The value :func:`encode` was given (a placeholder object for what was not plain data).
+
+    Builds only what :func:`encode` writes: the dtypes it produces, within :data:`MAX_ITEMS`
+    values and :data:`MAX_BYTES` bytes of arrays per recording; anything else is a ``ValueError``.
 
     >>> decode({"$": "set", "v": ["a"]})
     {'a'}
+    >>> decode({"$": "ndarray", "shape": [6], "dtype": "<U50000000", "v": ["a"] * 6})
+    Traceback (most recent call last):
+    ...
+    ValueError: numpy strings of more than 1048576 characters
     """
+    b = budget if budget is not None else _Budget()
+    if depth > 3 * MAX_DEPTH:
+        raise ValueError("a structure nested too deeply")
+    b.take(1)
     if data is None or type(data) in (bool, int, float, str):
         return data
+    d = depth + 1
     if type(data) is list:
-        return [decode(v) for v in data]
+        b.take(len(data))
+        return [decode(v, b, d) for v in data]
     if type(data) is not dict:
         raise ValueError(f"not an encoded value: {type(data).__name__}")
     tag = data.get("$")
     v = data.get("v")
     if tag == "float":
+        if v not in ("nan", "inf", "-inf"):
+            raise ValueError(f"not a float that JSON cannot hold: {str(v)[:40]!r}")
         return float(v)
-    if tag == "tuple":
-        return tuple(decode(x) for x in v)
-    if tag == "set":
-        return {decode(x) for x in v}
-    if tag == "frozenset":
-        return frozenset(decode(x) for x in v)
+    if tag in ("tuple", "set", "frozenset"):
+        b.take(len(_list(v)))
+        items = [decode(x, b, d) for x in v]
+        return tuple(items) if tag == "tuple" else set(_no_pileup(items)) if tag == "set" \
+            else frozenset(_no_pileup(items))
     if tag == "dict":
-        return {decode(k): decode(x) for k, x in v}
-    if tag == "date":
-        return _dt.date.fromisoformat(v)
-    if tag == "datetime":
-        return _dt.datetime.fromisoformat(v)
-    if tag == "time":
-        return _dt.time.fromisoformat(v)
+        b.take(len(_list(v, "pairs")))
+        pairs = [_list(p, "a key and a value") for p in v]
+        if any(len(p) != 2 for p in pairs):
+            raise ValueError("expected pairs of a key and a value")
+        keys = _no_pileup([decode(k, b, d) for k, _ in pairs])
+        return dict(zip(keys, [decode(x, b, d) for _, x in pairs]))
+    if tag in ("date", "datetime", "time"):
+        if type(v) is not str or len(v) > 40:
+            raise ValueError(f"expected an ISO {tag}")
+        return {"date": _dt.date, "datetime": _dt.datetime, "time": _dt.time}[tag].fromisoformat(v)
     if tag == "timedelta":
-        return _dt.timedelta(days=v[0], seconds=v[1], microseconds=v[2])
+        parts = [_int(x, "part of a timedelta") for x in _list(v)]
+        return _dt.timedelta(days=parts[0], seconds=parts[1], microseconds=parts[2])
     if tag == "np":
-        import numpy as np
-
-        dtype = np.dtype(data["dtype"])
+        dtype = _dtype(data.get("dtype"))
         if dtype.kind in "mM":
-            return np.array(int(v), dtype="i8").view(dtype)[()]
-        return dtype.type(decode(v))
+            return _np().array(_int(v, "datetime64/timedelta64 value"), dtype="i8").view(dtype)[()]
+        if dtype.kind == "O":
+            raise ValueError("a numpy scalar of object dtype")
+        item = decode(v, b, d)
+        if dtype.kind == "U" and (type(item) is not str or len(item) > dtype.itemsize // 4):
+            raise ValueError("a numpy string longer than its dtype")
+        if dtype.kind in "biuf" and type(item) not in (bool, int, float):
+            raise ValueError(f"a numpy {dtype} scalar from a {type(item).__name__}")
+        return dtype.type(item)
     if tag == "ndarray":
-        return _decode_array(data).reshape(data["shape"])
+        shape = [_int(n, "array length") for n in _list(data.get("shape"), "lengths")]
+        if len(shape) > 32 or any(n < 0 for n in shape):
+            raise ValueError("an array shape of more than 32 non-negative lengths was expected")
+        flat = _decode_array(data, b, d)
+        if math.prod(shape) != len(flat):
+            raise ValueError(f"an array of shape {shape} holding {len(flat)} values")
+        return flat.reshape(shape)
     if tag == "unplain":
-        return placeholder(str(data.get("type", "object")))
+        return placeholder(str(data.get("type", "object"))[:200])
     if tag in ("NaT", "NA", "Timestamp", "Timedelta", "Series", "DataFrame", "Index", "RangeIndex", "MultiIndex"):
-        return _decode_pandas(tag, data)
-    raise ValueError(f"unknown tag {tag!r}")
+        return _decode_pandas(tag, data, b, d)
+    raise ValueError(f"unknown tag {str(tag)[:40]!r}")
 
 
-def _decode_array(data: dict) -> Any:
+def _np() -> Any:
     import numpy as np
 
-    dtype = data["dtype"]
-    if dtype == "O":
-        out = np.empty(len(data["v"]), dtype=object)
-        for i, x in enumerate(data["v"]):
-            out[i] = decode(x)
+    return np
+
+
+#: The dtypes :func:`encode` writes: byte order, kind, size (and a unit for datetime64/timedelta64).
+_DTYPE = re.compile(r"^[<>|=]?(?:[bfiu]\d{1,2}|[mM]8(?:\[[A-Za-z]{1,3}\])?|U\d{1,9})$")
+
+
+def _dtype(text: Any) -> Any:
+    """A numpy dtype :func:`encode` could have written ("O" too); ``ValueError`` for anything else."""
+    np = _np()
+    if text == "O":
+        return np.dtype(object)
+    if type(text) is not str or not _DTYPE.match(text):
+        raise ValueError(f"not a dtype of plain data: {str(text)[:40]!r}")
+    dtype = np.dtype(text)
+    if dtype.kind == "U" and dtype.itemsize > 4 * MAX_STR:
+        raise ValueError(f"numpy strings of more than {MAX_STR} characters")
+    if dtype.kind not in "biufmMU" or dtype.fields or dtype.subdtype:
+        raise ValueError(f"not a dtype of plain data: {text!r}")
+    return dtype
+
+
+def _decode_array(data: dict, b: _Budget, d: int) -> Any:
+    np = _np()
+    dtype = _dtype(data.get("dtype"))
+    v = _list(data.get("v"))
+    b.take(len(v), len(v) * max(dtype.itemsize, 8))
+    if dtype.kind == "O":
+        out = np.empty(len(v), dtype=object)
+        for i, x in enumerate(v):
+            out[i] = decode(x, b, d)
         return out
-    dtype = np.dtype(dtype)
     if dtype.kind in "mM":
-        return np.array(data["v"], dtype="i8").view(dtype)
-    values = [decode(x) for x in data["v"]] if dtype.kind == "f" else data["v"]
+        return np.array([_int(x, "datetime64/timedelta64 value") for x in v], dtype="i8").view(dtype)
+    if dtype.kind == "U":
+        if any(type(x) is not str for x in v):
+            raise ValueError("a string array holding something that is not text")
+        return np.array(v, dtype=dtype)
+    values = [decode(x, b, d) for x in v] if dtype.kind == "f" else v
+    if any(type(x) not in (bool, int, float) for x in values):
+        raise ValueError(f"a {dtype} array holding something that is not a number")
     return np.array(values, dtype=dtype)
 
 
-def _decode_values(data: dict) -> Any:
+def _decode_values(data: dict, b: _Budget, d: int) -> Any:
     import pandas as pd
 
-    if data["dtype"] == "category":
-        return pd.Categorical.from_codes(data["codes"], categories=_decode_values(data["categories"]),
-                                         ordered=data["ordered"])
-    if data["dtype"] == "string":
-        import numpy as np
-
+    if type(data) is not dict:
+        raise ValueError("expected encoded column values")
+    if data.get("dtype") == "category":
+        codes = [_int(c, "category code") for c in _list(data.get("codes"), "codes")]
+        b.take(len(codes), 8 * len(codes))
+        return pd.Categorical.from_codes(codes, categories=_decode_values(data.get("categories"), b, d),
+                                         ordered=bool(data.get("ordered")))
+    if data.get("dtype") == "string":
+        np = _np()
+        v = _list(data.get("v"))
+        b.take(len(v))
+        if data.get("storage") not in ("python", "pyarrow") or data.get("na") not in ("NA", "nan"):
+            raise ValueError("not a pandas string dtype of plain data")
         dtype = pd.StringDtype(storage=data["storage"], na_value=pd.NA if data["na"] == "NA" else np.nan)
-        return pd.array([None if x is None else str(x) for x in data["v"]], dtype=dtype)
-    if data["dtype"] in _MASKED:
-        return pd.array([None if x is None else decode(x) for x in data["v"]], dtype=data["dtype"])
-    return _decode_array(data)
+        return pd.array([None if x is None else str(x) for x in v], dtype=dtype)
+    if data.get("dtype") in _MASKED:
+        v = _list(data.get("v"))
+        b.take(len(v), 9 * len(v))
+        return pd.array([None if x is None else decode(x, b, d) for x in v], dtype=data["dtype"])
+    return _decode_array(data, b, d)
 
 
-def _decode_index(data: dict) -> Any:
+def _decode_index(data: dict, b: _Budget, d: int) -> Any:
     import pandas as pd
 
-    if data["$"] == "RangeIndex":
-        return pd.RangeIndex(data["start"], data["stop"], data["step"], name=decode(data["name"]))
-    if data["$"] == "MultiIndex":
-        return pd.MultiIndex.from_arrays([_decode_values(level) for level in data["levels"]],
-                                         names=[decode(n) for n in data["names"]])
-    return pd.Index(_decode_values(data), name=decode(data["name"]), tupleize_cols=False,
+    if type(data) is not dict:
+        raise ValueError("expected an encoded index")
+    if data.get("$") == "RangeIndex":
+        r = range(_int(data.get("start"), "start"), _int(data.get("stop"), "stop"), _int(data.get("step"), "step"))
+        b.take(len(r), 8 * len(r))  # pandas makes the whole array as soon as a test looks at values
+        return pd.RangeIndex(r.start, r.stop, r.step, name=decode(data.get("name"), b, d))
+    if data.get("$") == "MultiIndex":
+        return pd.MultiIndex.from_arrays([_decode_values(level, b, d) for level in _list(data.get("levels"))],
+                                         names=[decode(n, b, d) for n in _list(data.get("names"))])
+    if data.get("$") != "Index":
+        raise ValueError("expected an encoded index")
+    return pd.Index(_decode_values(data, b, d), name=decode(data.get("name"), b, d), tupleize_cols=False,
                     dtype=object if data.get("dtype") == "O" else None)
 
 
-def _series(data: dict, index: Any, name: Any) -> Any:
+def _series(data: dict, index: Any, name: Any, b: _Budget, d: int) -> Any:
     """A Series of decoded values; an object column stays object (pandas would infer ``str``)."""
     import pandas as pd
 
-    return pd.Series(_decode_values(data), index=index, name=name, dtype=object if data.get("dtype") == "O" else None)
+    return pd.Series(_decode_values(data, b, d), index=index, name=name,
+                     dtype=object if data.get("dtype") == "O" else None)
 
 
-def _decode_pandas(tag: str, data: dict) -> Any:
+def _decode_pandas(tag: str, data: dict, b: _Budget, d: int) -> Any:
     import pandas as pd
 
     if tag == "NaT":
         return pd.NaT
     if tag == "NA":
         return pd.NA
-    if tag == "Timestamp":
-        return pd.Timestamp(int(data["v"])).as_unit(data.get("unit", "ns"))
-    if tag == "Timedelta":
-        return pd.Timedelta(int(data["v"])).as_unit(data.get("unit", "ns"))
+    if tag in ("Timestamp", "Timedelta"):
+        unit = data.get("unit", "ns")
+        if unit not in ("s", "ms", "us", "ns"):
+            raise ValueError(f"not a time unit: {str(unit)[:10]!r}")
+        kind = pd.Timestamp if tag == "Timestamp" else pd.Timedelta
+        return kind(_int(data.get("v"), tag)).as_unit(unit)
     if tag == "Series":
-        return _series(data, _decode_index(data["index"]), decode(data["name"]))
+        return _series(data, _decode_index(data.get("index"), b, d), decode(data.get("name"), b, d), b, d)
     if tag == "DataFrame":
-        index = _decode_index(data["index"])
-        frame = pd.DataFrame({i: _series(col, index, None) for i, col in enumerate(data["data"])}, index=index)
-        frame.columns = _decode_index(data["columns"])
+        index = _decode_index(data.get("index"), b, d)
+        columns = _list(data.get("data"), "columns")
+        frame = pd.DataFrame({i: _series(col, index, None, b, d) for i, col in enumerate(columns)}, index=index)
+        frame.columns = _decode_index(data.get("columns"), b, d)
         return frame
-    return _decode_index(data)
+    return _decode_index(data, b, d)
 
 
 _PLACEHOLDERS: dict[str, type] = {}
@@ -388,7 +521,13 @@ def loads(text: str) -> dict[str, Any]:
         raise ValueError(f"not a recording: {exc}") from None
     if type(data) is not dict or not all(type(k) is str and k.isidentifier() for k in data):
         raise ValueError("not a recording: expected an object of names")
-    return {k: decode(v) for k, v in data.items()}
+    budget = _Budget()
+    try:
+        return {k: decode(v, budget) for k, v in data.items()}
+    except ValueError as exc:
+        raise ValueError(f"not a recording: {str(exc)[:300]}") from None
+    except (TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError, MemoryError) as exc:
+        raise ValueError(f"not a recording: {type(exc).__name__}: {str(exc)[:300]}") from None
 
 
 def record(names: list[str]) -> None:
@@ -400,16 +539,29 @@ def record(names: list[str]) -> None:
 
 
 def bind(text: str, names: list[str]) -> None:
-    """In the tests' kernel: bind the recorded values, and unbind ``names`` that were not recorded."""
+    """In the tests' kernel: bind the recorded values, and unbind ``names`` that were not recorded.
+
+    A recording that cannot be read binds nothing; what went wrong, and which names hold a
+    placeholder (not plain data), is published as :data:`BIND_MIME` for the grader to flag.
+    """
     from IPython import get_ipython
+    from IPython.display import publish_display_data
 
     ns = get_ipython().user_ns
-    values = loads(text) if text else {}
     for name in names:
-        if name in values:
-            ns[name] = values[name]
-        else:
-            ns.pop(name, None)
+        ns.pop(name, None)
+    problem = None
+    try:
+        found = loads(text) if text else {}
+    except ValueError as exc:
+        found, problem = {}, str(exc)
+    for name in names:
+        if name in found:
+            ns[name] = found[name]
+    unplain = {name: type(found[name]).__name__ for name in names
+               if name in found and type(found[name]).__module__ == __name__}
+    if problem or unplain:
+        publish_display_data({BIND_MIME: json.dumps({"problem": problem, "unplain": unplain})})
 
 
 def reset() -> None:

@@ -57,6 +57,31 @@ def _reason_from(result: dict) -> str:
     return f"nbgrader could not autograde it: {(lines[-1] if lines else 'no message')[:300]}"
 
 
+class TaskTimeLimit(BaseException):
+    """One submission held the worker past its wall-clock limit (a BaseException: nbgrader must not swallow it)."""
+
+
+def task_limit(config: Any, timeout: int | None) -> int:
+    """Wall-clock seconds one submission may hold a worker: phase 1's notebook limit, then the tests, twice.
+
+    Set ``c.Worker.task_limit`` (seconds) in the course's configuration to change it.
+
+    >>> from traitlets.config import Config
+    >>> task_limit(Config(), 20)
+    1440
+    """
+    own = config.get("Worker", {}).get("task_limit")
+    if own:
+        return int(own)
+    notebook = config.get("TwoPhaseExecute", {}).get("notebook_timeout", 600) or 600
+    cell = timeout or config.get("Execute", {}).get("timeout", 60) or 60
+    return int(notebook + 2 * 20 * cell + 40)
+
+
+def _alarm(signum, frame):
+    raise TaskTimeLimit()
+
+
 class Worker:
     """Grades one task at a time in a scratch course; used inside the worker process."""
 
@@ -68,8 +93,18 @@ class Worker:
 
     def grade(self, task: dict) -> dict:
         start = time.monotonic()
+        limit = task_limit(self.course.config, self.timeout)
+        previous = signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, limit)
         try:
-            out = self._grade(task)
+            try:
+                out = self._grade(task)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+        except TaskTimeLimit:
+            out = {"status": "broken", "reason": f"grading held the worker past the wall-clock limit of {limit} s "
+                                                 "per submission (c.Worker.task_limit); grade it by hand"}
         except Exception as exc:  # never let one submission stop the batch
             out = {"status": "broken", "reason": f"internal error while grading: {type(exc).__name__}: {exc}",
                    "trace": traceback.format_exc()}

@@ -164,7 +164,8 @@ def test_what_a_human_should_look_at_is_flagged_and_honest_work_is_not(graded):
     printed = json.dumps([c.get("outputs", []) for c in bomb.cells if c.cell_type == "code"])
     assert "memory refused" in printed and "processes refused after" in printed
     assert "file-size-limit" in _flag_codes(graded, "file-200mb")
-    assert "edited-metadata" in _flag_codes(graded, "renamed-grade-id")
+    for student in ("renamed-grade-id", "meta-string", "unhashable-grade-id", "meta-schema-99"):
+        assert "edited-metadata" in _flag_codes(graded, student), student
     assert "submission-files" in _flag_codes(graded, "symlink-to-gradebook")
     assert "submission-files" in _flag_codes(graded, "shadow-package")
     for student in ("honest-right", "honest-wrong", "honest-blank"):
@@ -176,12 +177,28 @@ def test_what_a_human_should_look_at_is_flagged_and_honest_work_is_not(graded):
         assert not gb.find_submission_notebook(LESSON, LESSON, "honest-wrong").flagged
 
 
-def test_an_edited_notebook_is_graded_against_the_lesson_cells(graded):
-    """renamed-grade-id answers wrongly, so it scores 0; graded, not broken, with the lesson's 4 test cells."""
+def _flags(graded, student: str) -> list[dict]:
+    return [e for e in graded["journal"] if e["student"] == student][-1]["flags"]
+
+
+@pytest.mark.parametrize("attack,refused", [("decode-mem-bomb", "numpy strings of more than"),
+                                            ("decode-set-hang", "with the same hash")])
+def test_a_forged_recording_is_refused_by_the_tests_kernel_and_the_answer_is_wrong(graded, attack, refused):
+    """The grader never decodes student data; the tests' kernel refuses it (no 200 MB string, no quadratic set)."""
+    bad = [f for f in _flags(graded, attack) if f["code"] == "bad-recording"]
+    assert bad and bad[0]["cell"] == "q1_test" and refused in bad[0]["message"], _flags(graded, attack)
+    nb = nbformat.read(graded["course"] / "autograded" / attack / LESSON / f"{LESSON}.ipynb", as_version=4)
+    test = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q1_test")
+    assert "could not be read" in test.outputs[0]["text"] and any(o["output_type"] == "error" for o in test.outputs)
+
+
+@pytest.mark.parametrize("attack", ["renamed-grade-id", "meta-string", "unhashable-grade-id", "meta-schema-99"])
+def test_an_edited_notebook_is_graded_against_the_lesson_cells(graded, attack):
+    """Each answers wrongly, so it scores 0; graded, not broken, with the lesson's 4 test cells."""
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{graded['course'] / 'gradebook.db'}", "kzcourse") as gb:
-        nb = gb.find_submission_notebook(LESSON, LESSON, "renamed-grade-id")
+        nb = gb.find_submission_notebook(LESSON, LESSON, attack)
         assert sorted(g.name for g in nb.grades if g.cell.cell_type == "code") == \
             ["q1_test", "q2_test", "q3_test", "q4_test"]
         assert nb.max_score == gb.find_submission_notebook(LESSON, LESSON, "honest-wrong").max_score
