@@ -50,7 +50,7 @@ MAX_CHARS = 32 * 1024 * 1024
 #: Containers nested deeper than this are not plain data.
 MAX_DEPTH = 60
 #: At most this many values (elements, keys, array items) are decoded from one recording.
-MAX_ITEMS = 4_000_000
+MAX_ITEMS = 2_000_000
 #: At most this many bytes of numpy/pandas arrays are built from one recording.
 MAX_BYTES = 256 * 1024 * 1024
 #: numpy string arrays of at most this many characters per element.
@@ -224,6 +224,9 @@ def _encode_pandas(value: Any, depth: int) -> Any:
     raise NotPlainData(_type_name(value))
 
 
+_SCALARS = (type(None), bool, int, float, str)
+
+
 class _Budget:
     """What one recording may still build: elements and bytes (a forged recording is refused, not built)."""
 
@@ -289,7 +292,9 @@ def decode(data: Any, budget: "_Budget | None" = None, depth: int = 0) -> Any:
         return data
     d = depth + 1
     if type(data) is list:
-        b.take(len(data))
+        if all(type(x) in _SCALARS for x in data):  # the common case, without a call per element
+            b.take(len(data))
+            return list(data)
         return [decode(v, b, d) for v in data]
     if type(data) is not dict:
         raise ValueError(f"not an encoded value: {type(data).__name__}")
@@ -300,13 +305,12 @@ def decode(data: Any, budget: "_Budget | None" = None, depth: int = 0) -> Any:
             raise ValueError(f"not a float that JSON cannot hold: {str(v)[:40]!r}")
         return float(v)
     if tag in ("tuple", "set", "frozenset"):
-        b.take(len(_list(v)))
-        items = [decode(x, b, d) for x in v]
+        items = decode(_list(v), b, d)
         return tuple(items) if tag == "tuple" else set(_no_pileup(items)) if tag == "set" \
             else frozenset(_no_pileup(items))
     if tag == "dict":
         b.take(len(_list(v, "pairs")))
-        pairs = [_list(p, "a key and a value") for p in v]
+        pairs = [_list(p, "a key and a value") for p in v]  # the pair lists count, their items below
         if any(len(p) != 2 for p in pairs):
             raise ValueError("expected pairs of a key and a value")
         keys = _no_pileup([decode(k, b, d) for k, _ in pairs])
@@ -374,7 +378,7 @@ def _decode_array(data: dict, b: _Budget, d: int) -> Any:
     np = _np()
     dtype = _dtype(data.get("dtype"))
     v = _list(data.get("v"))
-    b.take(len(v), len(v) * max(dtype.itemsize, 8))
+    b.take(0 if dtype.kind in "Of" else len(v), len(v) * max(dtype.itemsize, 8))  # O and f items are decoded
     if dtype.kind == "O":
         out = np.empty(len(v), dtype=object)
         for i, x in enumerate(v):
@@ -386,7 +390,7 @@ def _decode_array(data: dict, b: _Budget, d: int) -> Any:
         if any(type(x) is not str for x in v):
             raise ValueError("a string array holding something that is not text")
         return np.array(v, dtype=dtype)
-    values = [decode(x, b, d) for x in v] if dtype.kind == "f" else v
+    values = decode(v, b, d) if dtype.kind == "f" else v
     if any(type(x) not in (bool, int, float) for x in values):
         raise ValueError(f"a {dtype} array holding something that is not a number")
     return np.array(values, dtype=dtype)
