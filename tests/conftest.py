@@ -10,7 +10,12 @@ import os
 
 import pytest
 
-from tests.browser.helpers import CHROMIUM, chromium, watch
+from tests.browser.helpers import CHROMIUM, chromium, stop_playwright, watch
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the one Playwright driver the browser fixtures share (tests/browser/helpers.py)."""
+    stop_playwright()
 
 
 @pytest.fixture(scope="session")

@@ -28,26 +28,50 @@ CHROMIUM_ARGS = [
 LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
 
 
+_PLAYWRIGHT: Any = None
+
+
+def playwright() -> Any:
+    """The one Playwright driver of this test process, started on first use.
+
+    Playwright's sync API refuses a second ``sync_playwright()`` while one is running in the
+    same thread ("using Playwright Sync API inside the asyncio loop"), so every fixture of the
+    suite (tests/conftest.py, tests/course_site/, tests/e2e/) launches its Chromium from this
+    driver instead of starting its own; :func:`stop_playwright` ends it when the session ends.
+    """
+    global _PLAYWRIGHT
+    if _PLAYWRIGHT is None:
+        from playwright.sync_api import sync_playwright
+
+        _PLAYWRIGHT = sync_playwright().start()
+    return _PLAYWRIGHT
+
+
+def stop_playwright() -> None:
+    """Stop the shared driver if it was started (called by tests/conftest.py at session end)."""
+    global _PLAYWRIGHT
+    if _PLAYWRIGHT is not None:
+        _PLAYWRIGHT.stop()
+        _PLAYWRIGHT = None
+
+
 @contextlib.contextmanager
 def chromium(prefix: str = "kz-chromium-") -> Iterator[Any]:
     """An isolated headless Chromium context: fresh profile and HOME in a new temporary folder.
 
     The caller skips first when Playwright or Chromium is missing (see tests/conftest.py).
     """
-    from playwright.sync_api import sync_playwright
-
     root = Path(tempfile.mkdtemp(prefix=prefix))
     (root / "home").mkdir()
     env = dict(os.environ, HOME=str(root / "home"), XDG_CONFIG_HOME=str(root / "home"), XDG_CACHE_HOME=str(root / "home"))
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(root / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env,
-            viewport={"width": 1000, "height": 700},
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+    context = playwright().chromium.launch_persistent_context(
+        str(root / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env,
+        viewport={"width": 1000, "height": 700},
+    )
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 def watch(page: Any, allowed: Any = None) -> Any:

@@ -1,8 +1,7 @@
 """Chromium for the site tests, started for this package only.
 
-Playwright's sync API allows one running instance per process. The suite's session-wide
-``_chromium_context`` (tests/conftest.py) would stay open into tests/e2e/, whose tests start
-their own; this package's instance is stopped when its last test ends.
+Launched from the suite's one Playwright driver (tests/browser/helpers.py: Playwright's sync
+API allows one per thread); this package's Chromium is closed when its last test ends.
 """
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Screenshots and server logs of the end-to-end tests (gitignored).
@@ -148,32 +148,29 @@ def offline_chromium(root: Path, viewport: dict[str, int] | None = None) -> Iter
     Yields a Playwright browser context with ``context.kz_blocked``, the list of
     every URL that was aborted because it pointed elsewhere.
     """
-    from playwright.sync_api import sync_playwright
-
     (root / "home").mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, HOME=str(root / "home"), XDG_CONFIG_HOME=str(root / "home"), XDG_CACHE_HOME=str(root / "home"))
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(root / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env,
-            viewport=viewport or {"width": 1280, "height": 900},
-        )
-        context.kz_blocked = []
+    context = playwright().chromium.launch_persistent_context(
+        str(root / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env,
+        viewport=viewport or {"width": 1280, "height": 900},
+    )
+    context.kz_blocked = []
 
-        def guard(route):
-            if is_local(route.request.url):
-                route.continue_()
-            else:
-                context.kz_blocked.append(route.request.url)
-                route.abort()
+    def guard(route):
+        if is_local(route.request.url):
+            route.continue_()
+        else:
+            context.kz_blocked.append(route.request.url)
+            route.abort()
 
-        # Inline schemes (blob:, data:) never reach a network and are not routed: a routed blob: module
-        # (how anywidget loads a widget's front end) never finishes loading in Chromium.
-        context.route(lambda url: not url.startswith(("data:", "blob:", "about:")), guard)
-        context.set_default_timeout(TIMEOUT_MS)
-        try:
-            yield context
-        finally:
-            context.close()
+    # Inline schemes (blob:, data:) never reach a network and are not routed: a routed blob: module
+    # (how anywidget loads a widget's front end) never finishes loading in Chromium.
+    context.route(lambda url: not url.startswith(("data:", "blob:", "about:")), guard)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 def screenshot(page: Any, name: str) -> Path:
