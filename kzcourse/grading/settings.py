@@ -25,7 +25,9 @@ What :func:`apply` sets
   student code) in place of nbgrader's ``Execute``, its kernels started in the sandbox
   (:mod:`kzcourse.grading.sandbox`) when bubblewrap works here. This is the one place where
   nbgrader's preprocessor list is rewritten; ``kzcourse grade`` calls
-  :func:`autograde_preprocessors` too.
+  :func:`autograde_preprocessors` too. Last comes :class:`kzcourse.grading.safe_outputs.SafeOutputs`:
+  the autograded notebook, and so the Formgrader and feedback, run no student script (HTML outputs
+  in sandboxed frames).
 
 >>> from traitlets.config import Config
 >>> c = Config()
@@ -57,19 +59,21 @@ def autograde_preprocessors(sandbox: bool | None = None, pps: list | None = None
         unsandboxed.
     pps : list or None
         The list to rewrite (a course's own); default: nbgrader's. Any ``Execute`` in it
-        (nbgrader's, or either of kzcourse's) is replaced.
+        (nbgrader's, or either of kzcourse's) is replaced. :class:`~kzcourse.grading.safe_outputs.SafeOutputs`
+        comes last (after the grades are saved from the test outputs).
 
     Examples
     --------
     >>> [p.__name__ for p in autograde_preprocessors(sandbox=False)]  # doctest: +NORMALIZE_WHITESPACE
     ['TwoPhaseExecute', 'IgnorePattern', 'ClearMetadataPreprocessor', 'LimitOutput', 'SaveAutoGrades',
-     'AssignLatePenalties', 'CheckCellMetadata']
+     'AssignLatePenalties', 'CheckCellMetadata', 'SafeOutputs']
     """
     from nbgrader.converters.autograde import Autograde
     from nbgrader.preprocessors import Execute as NbgraderExecute
     from traitlets.utils.importstring import import_item
 
     from kzcourse.grading import phases, sandbox as sandbox_module
+    from kzcourse.grading.safe_outputs import SafeOutputs
 
     if sandbox is None:
         sandbox = sandbox_module.available()
@@ -92,7 +96,7 @@ def autograde_preprocessors(sandbox: bool | None = None, pps: list | None = None
             out.append(p)
     if execute not in out:
         out.insert(0, execute)
-    return out
+    return [p for p in out if p is not SafeOutputs] + [SafeOutputs]
 
 
 def sanitize_preprocessors(pps: list | None = None) -> list[type]:

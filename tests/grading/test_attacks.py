@@ -26,6 +26,8 @@ import pytest
 from kzcourse.grading import sandbox
 from kzcourse.grading.demo import strip_solution_markers
 from kzcourse.grading.preprocessors import hidden_lines
+from tests.browser.helpers import CHROMIUM
+from tests.e2e import helpers as e2e
 from tests.grading.helpers import env, kz, new_course, scores
 from tests.grading.sandbox_course import FIXTURES, wrong_answers
 
@@ -202,3 +204,69 @@ def test_an_edited_notebook_is_graded_against_the_lesson_cells(graded, attack):
         assert sorted(g.name for g in nb.grades if g.cell.cell_type == "code") == \
             ["q1_test", "q2_test", "q3_test", "q4_test"]
         assert nb.max_score == gb.find_submission_notebook(LESSON, LESSON, "honest-wrong").max_score
+
+
+@pytest.mark.browser
+def test_the_formgrader_runs_no_script_of_script_output_and_still_draws_its_map_and_chart(graded, tmp_path):
+    """The real Formgrader submission page of ``script-output`` in Chromium (127.0.0.1 only), then its feedback page.
+
+    The student's script and ``onerror`` run only inside their sandboxed frame (its own title
+    says so), never in the page's origin: the page's title and body are untouched and the frame
+    cannot reach the page. The course map (Leaflet) and chart (plotly) of the same cell draw.
+    """
+    import secrets as _secrets
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    pytest.importorskip("playwright.sync_api")
+    from nbgrader.api import Gradebook
+
+    from kzcourse.grading.course import open_course
+
+    course = graded["course"]
+    with Gradebook(open_course(course).db_url, open_course(course).course_id) as gb:
+        sid = gb.find_submission_notebook(LESSON, LESSON, "script-output").id
+    port, token = e2e.free_port(), _secrets.token_hex(16)
+    args = [sys.executable, "-m", "jupyter", "server", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={course}"]
+    if os.geteuid() == 0:
+        args.append("--allow-root")
+    url = f"http://127.0.0.1:{port}"
+    log = e2e.ARTIFACTS / "formgrader-server.log"
+    server_env = e2e.isolated_env(tmp_path / "env")
+    with e2e.server(args, cwd=course, env=server_env, log=log, ready_url=f"{url}/api/status?token={token}"), \
+            e2e.offline_chromium(tmp_path / "chromium") as context:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{url}/formgrader/submissions/{sid}/?token={token}", wait_until="load")
+        _assert_safe_and_drawn(page, "formgrader")
+        page.goto((course / "feedback" / "script-output" / LESSON / f"{LESSON}.html").as_uri(), wait_until="load")
+        _assert_safe_and_drawn(page, "feedback")
+        assert not context.kz_blocked, context.kz_blocked
+
+
+def _assert_safe_and_drawn(page, name: str) -> None:
+    page.wait_for_timeout(1500)
+    frames = lambda: [f for f in page.frames if f is not page.main_frame]  # noqa: E731
+    # the student's frame ran its script there, confined
+    page.wait_for_function("() => document.querySelectorAll('iframe[sandbox]').length > 0")
+    deadline = 60
+    for _ in range(deadline * 2):
+        titles = [f.evaluate("document.title") for f in frames()]
+        maps = [f for f in frames() if f.evaluate("!!document.querySelector('.leaflet-container path, .leaflet-marker-icon')")]
+        charts = [f for f in frames() if f.evaluate("!!document.querySelector('.plotly-graph-div .main-svg')")]
+        if "PWNED" in titles and maps and charts:
+            break
+        page.wait_for_timeout(500)
+    e2e.screenshot(page, f"script-output-{name}")
+    assert "PWNED" in titles, f"{name}: the student's script should run, inside its sandboxed frame"
+    assert page.title() != "PWNED", f"{name}: the student's script ran in the page's origin"
+    assert page.evaluate("document.body.getAttribute('data-pwned')") is None, f"{name}: an onerror ran in the page"
+    assert not page.evaluate("[...document.querySelectorAll('script')].some(s => s.textContent.includes('PWNED'))")
+    sandboxes = page.eval_on_selector_all("iframe", "fs => fs.map(f => f.getAttribute('sandbox'))")
+    assert sandboxes and set(sandboxes) == {"allow-scripts"}, sandboxes
+    assert maps, f"{name}: the course map (Leaflet) did not draw in its frame"
+    assert charts, f"{name}: the course chart (plotly) did not draw in its frame"
+    heights = page.eval_on_selector_all("iframe[data-kzcourse-output]", "fs => fs.map(f => f.offsetHeight)")
+    assert min(heights) >= 40 and max(heights) <= 3000, heights

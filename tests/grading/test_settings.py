@@ -41,13 +41,14 @@ def test_two_phase_execute_replaces_nbgraders_execute_once_and_is_sandboxed_when
         assert len(executes) == 1 and issubclass(executes[0], phases.TwoPhaseExecute)
         assert (executes[0] is sandbox.Execute) == sandbox.available()
         assert pps[-4:] == settings.autograde_preprocessors(sandbox=False)[-4:]
+        assert pps[-1].__name__ == "SafeOutputs", "outputs are made safe after the grades are read from them"
 
 
 def test_rewriting_an_old_course_list_drops_the_canaries_and_keeps_one_execute():
     old = ["kzcourse.grading.integrity.AddCanaries", "nbgrader.preprocessors.Execute",
            "kzcourse.grading.integrity.CheckCanaries", "nbgrader.preprocessors.SaveAutoGrades"]
     names = [p.__name__ for p in settings.autograde_preprocessors(sandbox=False, pps=old)]
-    assert names == ["TwoPhaseExecute", "SaveAutoGrades"]
+    assert names == ["TwoPhaseExecute", "SaveAutoGrades", "SafeOutputs"]
 
 
 def settings_config():
