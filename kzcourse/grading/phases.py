@@ -266,6 +266,9 @@ def _mib(n: Any) -> str:
     return f"{n / 2**30:g} GiB" if n >= 2**30 else f"{n / 2**20:g} MiB"
 
 
+PLOTLY_JSON = "application/vnd.plotly.v1+json"
+
+
 class TwoPhaseExecute(NbgraderExecute):
     """nbgrader's ``Execute``, split in two kernels (see the module docstring).
 
@@ -314,6 +317,11 @@ class TwoPhaseExecute(NbgraderExecute):
         out = super().output(outs, msg, display_id, cell_index)
         if out is None or not self._kz_limit_output:
             return out
+        data = out.get("data")
+        if isinstance(data, dict) and PLOTLY_JSON in data:
+            # A chart's HTML copy (the first one carries plotly.js, 2 MB) is not kept: SafeOutputs, the last
+            # autograde step, draws the chart from its JSON in a sandboxed frame, with one plotly.js per page.
+            data.pop("text/html", None)
         size = len(json.dumps(out, default=str))
         cell_total = self._kz_cell_bytes.get(cell_index, 0) + size
         over = None
