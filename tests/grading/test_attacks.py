@@ -255,7 +255,7 @@ def _assert_safe_and_drawn(page, name: str) -> None:
     for _ in range(deadline * 2):
         titles = [f.evaluate("document.title") for f in frames()]
         maps = [f for f in frames() if f.evaluate("!!document.querySelector('.leaflet-container path, .leaflet-marker-icon')")]
-        charts = [f for f in frames() if f.evaluate("!!document.querySelector('.plotly-graph-div .main-svg')")]
+        charts = [f for f in frames() if f.evaluate("!!document.querySelector('.main-svg')")]
         if "PWNED" in titles and maps and charts:
             break
         page.wait_for_timeout(500)
