@@ -1,6 +1,6 @@
 """What a student hands in is data: a submission folder read with ``lstat``, links never followed.
 
-:func:`take_submission` copies only the notebook (and nbgrader's ``timestamp.txt``) out of
+:func:`take_submission` copies only the notebook (and nbgrader's ``timestamp.txt`` and ``submission_secret.txt``) out of
 ``submitted/<student>/<lesson>/``; :func:`submission_digest` identifies its content for the
 journal without following a link or opening a FIFO; :func:`check_submitted_layout` refuses
 files where nbgrader expects folders.
@@ -18,6 +18,13 @@ from kzcourse.grading.course import Course, CourseError
 
 #: A submitted notebook larger than this is refused (broken), never read into memory.
 MAX_NOTEBOOK_BYTES = 64 << 20
+
+
+#: The small text files nbgrader itself writes beside a submitted notebook: ``timestamp.txt`` (when it was
+#: submitted; late penalties) and ``submission_secret.txt`` (written by ``nbgrader submit``; ``nbgrader
+#: release_feedback`` names the feedback after it so only that student can fetch it). They are carried
+#: through grading as regular files (never links) into ``autograded/`` and so into ``feedback/``.
+NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 def _entries(folder: Path) -> list[tuple[str, os.stat_result]]:
@@ -95,7 +102,7 @@ def check_submitted_layout(course: Course) -> None:
 
 
 def take_submission(folder: Path, dest: Path, notebooks: list[str]) -> tuple[str | None, list[dict]]:
-    """Copy a submission's notebooks (and nbgrader's ``timestamp.txt``) into ``dest``, as data.
+    """Copy a submission's notebooks (and nbgrader's own :data:`NBGRADER_FILES`) into ``dest``, as data.
 
     Every entry is looked at with ``lstat`` before anything is read: only regular files named
     ``<notebook>.ipynb`` are copied (opened without following links); links, devices, FIFOs,
@@ -122,7 +129,7 @@ def take_submission(folder: Path, dest: Path, notebooks: list[str]) -> tuple[str
             continue
         if rel in wanted and stat.S_ISREG(st.st_mode):
             continue
-        if rel == "timestamp.txt" and stat.S_ISREG(st.st_mode) and st.st_size < 1024:
+        if rel in NBGRADER_FILES and stat.S_ISREG(st.st_mode) and st.st_size < 1024:
             shutil.copyfile(folder / rel, dest / rel, follow_symlinks=False)
             continue
         kind = ("a symbolic link" if stat.S_ISLNK(st.st_mode) else "a folder" if stat.S_ISDIR(st.st_mode)

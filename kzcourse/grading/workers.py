@@ -26,7 +26,7 @@ from typing import Any
 from kzcourse.grading import internals
 from kzcourse.grading.course import Course, open_course
 from kzcourse.grading.journal import JOURNAL
-from kzcourse.grading.submission import take_submission
+from kzcourse.grading.submission import NBGRADER_FILES, take_submission
 
 
 def _sandbox_module():
@@ -178,10 +178,10 @@ class Worker:
                 for nb in sub.notebooks
             }
             score, max_score = sub.score, sub.max_score
-        # Only the autograded notebooks (and the flags) go back to the course.
+        # Only the autograded notebooks, the flags and nbgrader's own small files go back to the course.
         for entry in list(autograded.iterdir()):
-            if not (entry.suffix == ".ipynb" or entry.name == integrity.REPORT) or entry.is_symlink() \
-                    or not entry.is_file():
+            keep = entry.suffix == ".ipynb" or entry.name == integrity.REPORT or entry.name in NBGRADER_FILES
+            if not keep or entry.is_symlink() or not entry.is_file():
                 shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
         return {"status": "graded", "autograded": str(autograded), "rows": rows, "flags": flags,
                 "score": score, "max_score": max_score}
