@@ -314,7 +314,9 @@ def _run_class(args, root, hub_env, log, url, service_token, users, course, inst
         timings["graded"] = time.monotonic() - t0
         for student in STUDENTS:
             assert _scores(course, student) == expected[student], student
-        _kzcourse(course, instructor_env, "feedback", LESSON, "--release")
+        # Every submission has a written answer still to grade by hand: feedback is held back by default,
+        # so the instructor releases it now knowingly, each page marked "Not graded yet".
+        _kzcourse(course, instructor_env, "feedback", LESSON, "--release", "--release-ungraded")
 
         # Students fetch their feedback, through their servers, and it carries their score.
         feedback_pages: dict[str, str] = {}
@@ -332,6 +334,7 @@ def _run_class(args, root, hub_env, log, url, service_token, users, course, inst
             words = " ".join(re.sub(r"<[^>]+>", " ", page["content"]).split())
             got = sum(expected[student].values())
             assert f"Score: {got:.1f} / {out_of:.1f}" in words, (student, re.findall(r"Score: [0-9.]+ / [0-9.]+", words))
+            assert "Not graded yet" in words, student
         timings["feedback fetched"] = time.monotonic() - t0
 
         for name in users:
