@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kzcourse.grading.course import Course
+from kzcourse.grading.journal import read_journal
 
 FORMATS = ("csv", "canvas", "moodle")
 
@@ -60,15 +61,6 @@ class Row:
         return [c for c, v in self.items.items() if v is None]
 
 
-def journal(course: Course) -> dict[tuple[str, str], dict]:
-    """The last journal entry per (student, lesson), as the grading step recorded it."""
-    try:  # the grading package's own reader, wherever it lives
-        from kzcourse.grading.journal import read_journal  # type: ignore[import-not-found]
-    except ImportError:
-        from kzcourse.grading.grade import read_journal
-    return read_journal(course)
-
-
 def gradebook_rows(course: Course, lessons: list[str] | None = None) -> list[Row]:
     """Every (student, lesson) of the gradebook with its score and status (journal-aware).
 
@@ -81,7 +73,7 @@ def gradebook_rows(course: Course, lessons: list[str] | None = None) -> list[Row
 
     lessons = course.check_lessons(lessons)
     recompute(course, lessons)
-    entries = journal(course)
+    entries = read_journal(course)
     rows = []
     with Gradebook(course.db_url, course.course_id) as gb:
         students = sorted(gb.students, key=lambda s: s.id)

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kzcourse.grading.course import Course
-from kzcourse.grading.export import Row, gradebook_rows, journal
+from kzcourse.grading.export import Row, gradebook_rows
+from kzcourse.grading.journal import read_journal
 
 #: Fewer graded submissions than this leave the discrimination index undefined.
 MIN_FOR_D = 4
@@ -296,7 +297,7 @@ def build_report(course: Course, lessons: list[str] | None = None) -> str:
                           "; ".join(f"{f.get('code')}: {f.get('message')}" for f in r.flags)] for r in flagged])
                  if flagged else "<p>None.</p>")
     parts.append("<h2 id='broken'>Broken submissions (not graded)</h2>")
-    entries = journal(course)
+    entries = read_journal(course)
     parts.append(_table(["student", "lesson", "reason"],
                         [[r.student, r.lesson, entries.get((r.student, r.lesson), {}).get("reason", "")]
                          for r in broken]) if broken else "<p>None.</p>")
