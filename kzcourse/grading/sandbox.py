@@ -74,6 +74,7 @@ _ENV_KEEP = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION
 #: Default limits of one sandbox (``c.SandboxedKernelManager.<name>`` changes them; README, "Sandbox").
 MEMORY_LIMIT = 2 << 30  # bytes of address space per process
 CPU_LIMIT = 600  # CPU seconds per process
+CPU_GRACE = 5  # seconds between the CPU limit's SIGXCPU (soft) and SIGKILL (hard)
 FILE_SIZE_LIMIT = 64 << 20  # bytes per file written
 PROCESS_LIMIT = 128  # processes and threads on top of the user's own
 
@@ -114,15 +115,20 @@ def limit_command(memory: int = MEMORY_LIMIT, cpu: int = CPU_LIMIT, fsize: int =
                   nproc: int = PROCESS_LIMIT) -> list[str]:
     """The ``prlimit`` prefix (util-linux) that starts the kernel with the sandbox's resource limits.
 
+    The CPU limit's hard value lies :data:`CPU_GRACE` seconds above its soft one: at the soft
+    limit the kernel gets ``SIGXCPU`` (and dies of it, so the flag can say "CPU time limit"); were
+    both equal, Linux would send ``SIGKILL``, which reads like running out of memory. Core dumps
+    are off, so a kernel killed that way leaves no ``core`` file in the student's folder.
+
     >>> limit_command(memory=1 << 30, cpu=60, fsize=0, nproc=0)[1:]
-    ['--as=1073741824', '--cpu=60', '--']
+    ['--as=1073741824', '--cpu=60:65', '--core=0', '--']
     """
     prlimit = shutil.which("prlimit") or "/usr/bin/prlimit"
     args = [prlimit]
     if memory:
         args.append(f"--as={int(memory)}")
     if cpu:
-        args.append(f"--cpu={int(cpu)}")
+        args += [f"--cpu={int(cpu)}:{int(cpu) + CPU_GRACE}", "--core=0"]
     if fsize:
         args.append(f"--fsize={int(fsize)}")
     if nproc and os.getuid() != 0:

@@ -251,3 +251,18 @@ def test_writing_outside_the_folder_works_without_the_sandbox_and_fails_inside_i
     assert sorted(p.name for p in folder.iterdir()) == [f"{LESSON}.ipynb", "integrity.json"]
     for path in (Path(f"/tmp/escape-{plain['marker']}.txt"), home / f"escape-{plain['marker']}.txt"):
         path.unlink(missing_ok=True)
+
+
+def test_a_process_over_the_cpu_limit_dies_of_sigxcpu_and_is_reported_as_such():
+    """The CPU limit kills with SIGXCPU, not SIGKILL, so the flag names the CPU limit rather than
+    suggesting the submission ran out of memory."""
+    import signal
+    import subprocess
+    import sys
+
+    from kzcourse.grading.phases import _signal_reason
+
+    command = sandbox.limit_command(memory=0, cpu=1, fsize=0, nproc=0) + [sys.executable, "-c", "while True: pass"]
+    done = subprocess.run(command, timeout=60)
+    assert done.returncode == -signal.SIGXCPU, done.returncode
+    assert _signal_reason(done.returncode, {"cpu": 1}) == "CPU time limit 1 s exceeded"
