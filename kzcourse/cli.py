@@ -104,7 +104,9 @@ def _last_line(result: dict) -> str:
 
 
 def cmd_grade(args) -> int:
-    from kzcourse.grading.grade import Prestarted, grade, skip_unused_imports, summarise
+    from kzcourse.grading.grade import grade, summarise
+    from kzcourse.grading.internals import skip_unused_imports
+    from kzcourse.grading.workers import Prestarted
 
     skip_unused_imports()
     # Workers start importing now, while this process loads the course's configuration.

@@ -69,7 +69,7 @@ def gradebook_rows(course: Course, lessons: list[str] | None = None) -> list[Row
     from nbgrader.api import Gradebook, MissingEntry
 
     from kzcourse.grading.deadlines import recompute
-    from kzcourse.grading.grade import submission_digest
+    from kzcourse.grading.submission import submission_digest
 
     lessons = course.check_lessons(lessons)
     recompute(course, lessons)

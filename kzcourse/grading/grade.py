@@ -40,11 +40,10 @@ from pathlib import Path
 from typing import Callable
 
 from kzcourse.grading.course import Course, CourseError
-from kzcourse.grading.internals import skip_unused_imports  # noqa: F401 (kzcourse.cli uses it from here)
-from kzcourse.grading.journal import JOURNAL, Outcome, Task, read_journal  # noqa: F401
+from kzcourse.grading.journal import Outcome, Task, read_journal
 from kzcourse.grading.recording import _check_released, _ensure_students, _recorded_submissions, build_template, record
-from kzcourse.grading.submission import check_submitted_layout, submission_digest  # noqa: F401
-from kzcourse.grading.workers import Prestarted, Proc, _sandbox_module  # noqa: F401
+from kzcourse.grading.submission import check_submitted_layout, submission_digest
+from kzcourse.grading.workers import Prestarted, Proc, _sandbox_module
 
 
 @dataclass

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from kzcourse.grading.course import CourseError, open_course
-from kzcourse.grading.grade import check_submitted_layout, read_journal
+from kzcourse.grading.journal import read_journal
+from kzcourse.grading.submission import check_submitted_layout
 from tests.grading.helpers import env, kz, new_course, scores, submit
 
 LESSON = "01-article"
@@ -205,7 +206,8 @@ def test_a_submission_is_taken_as_data_links_and_extra_files_are_never_followed(
 def test_workers_started_ahead_match_the_work_left(tmp_path):
     """`kzcourse grade` starts workers before it opens the course: no more than the submissions
     the journal does not list as graded (none for a folder that is not a course)."""
-    from kzcourse.grading.grade import JOURNAL, Prestarted
+    from kzcourse.grading.journal import JOURNAL
+    from kzcourse.grading.workers import Prestarted
 
     assert Prestarted.worthwhile(tmp_path) == 0
     (tmp_path / "nbgrader_config.py").write_text("", encoding="utf-8")
