@@ -74,6 +74,46 @@ def countries() -> dict[str, Any]:
     return _read("countries_110m.geojson")
 
 
+def boundary_points(geometry: dict[str, Any]) -> set[tuple[float, float]]:
+    """Return every ``(lon, lat)`` point of a GeoJSON ``Polygon`` or ``MultiPolygon`` as a set.
+
+    A ``Polygon``'s coordinates are a list of rings (lists of ``[lon, lat]`` points); a
+    ``MultiPolygon``'s are a list of polygons.
+
+    >>> square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
+    >>> sorted(boundary_points(square))
+    [(0, 0), (1, 0), (1, 1)]
+    >>> boundary_points({"type": "Point", "coordinates": [0, 0]})
+    Traceback (most recent call last):
+    ...
+    kzcourse.errors.ChoiceError: Unknown geometry type 'Point' (str). Valid choices: 'MultiPolygon', 'Polygon'. A country outline is a Polygon or a MultiPolygon.
+    """
+    kind = check_choice(geometry.get("type") if isinstance(geometry, dict) else geometry,
+                        ("Polygon", "MultiPolygon"), what="geometry type",
+                        hint="A country outline is a Polygon or a MultiPolygon.")
+    polygons = geometry["coordinates"] if kind == "MultiPolygon" else [geometry["coordinates"]]
+    return {tuple(point) for polygon in polygons for ring in polygon for point in ring}
+
+
+def neighbours(iso_a3: str) -> set[str]:
+    """Return the ISO codes of the shipped countries that share a boundary point with ``iso_a3``.
+
+    All outlines of :func:`countries` come from one topology, so two countries with a
+    common border share the exact same boundary points; a country that only comes close
+    (Mongolia to Kazakhstan) shares none. The country itself is not its own neighbour.
+
+    >>> sorted(neighbours("KAZ"))
+    ['CHN', 'KGZ', 'RUS', 'TKM', 'UZB']
+    >>> neighbours("MON")
+    Traceback (most recent call last):
+    ...
+    kzcourse.errors.ChoiceError: Unknown country code 'MON' (str). Did you mean 'MNG'? Valid choices: 'AFG', 'ARM', 'BLR', 'CHN', 'KAZ', 'KGZ', 'MNG', 'RUS', 'TJK', 'TKM', 'UZB'. Use a three-letter ISO code such as 'KAZ'.
+    """
+    check_choice(iso_a3, COUNTRY_CODES, what="country code", hint="Use a three-letter ISO code such as 'KAZ'.")
+    points = {f["properties"]["iso_a3"]: boundary_points(f["geometry"]) for f in countries()["features"]}
+    return {code for code, shared in points.items() if code != iso_a3 and shared & points[iso_a3]}
+
+
 def check_scale(scale: Any) -> str:
     """Return ``scale`` if it is one of :data:`SCALES`, else raise :class:`~kzcourse.errors.ChoiceError`.
 

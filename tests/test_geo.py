@@ -126,3 +126,28 @@ def test_within_radius_rejects_a_bad_radius(bad, fixture):
 def test_errors_are_kzcourse_errors():
     with pytest.raises(KzCourseError):
         geo.border_feature("1m")
+
+
+def test_neighbours_share_boundary_points_and_near_countries_do_not():
+    """Kazakhstan's neighbours are the five countries that touch it; Mongolia comes close but shares no point."""
+    assert geo.neighbours("KAZ") == {"RUS", "CHN", "KGZ", "UZB", "TKM"}
+    assert "KAZ" in geo.neighbours("RUS") and "MNG" in geo.neighbours("RUS")
+    kaz = next(f for f in geo.countries()["features"] if f["properties"]["iso_a3"] == "KAZ")
+    mng = next(f for f in geo.countries()["features"] if f["properties"]["iso_a3"] == "MNG")
+    assert not geo.boundary_points(kaz["geometry"]) & geo.boundary_points(mng["geometry"])
+    for code in geo.neighbours("KAZ"):
+        assert "KAZ" in geo.neighbours(code), f"{code} touches Kazakhstan, so Kazakhstan touches {code}"
+
+
+def test_boundary_points_reads_polygons_and_multipolygons():
+    ring = [[0, 0], [1, 0], [1, 1], [0, 0]]
+    other = [[5, 5], [6, 5], [5, 5]]
+    assert geo.boundary_points({"type": "Polygon", "coordinates": [ring]}) == {(0, 0), (1, 0), (1, 1)}
+    assert geo.boundary_points({"type": "MultiPolygon", "coordinates": [[ring], [other]]}) == {
+        (0, 0), (1, 0), (1, 1), (5, 5), (6, 5)}
+
+
+@pytest.mark.parametrize("bad", ["MON", "kaz", 398, None])
+def test_unknown_country_code_lists_the_valid_ones(bad):
+    with pytest.raises(ChoiceError, match=r"Unknown country code .*Valid choices: 'AFG'.*'UZB'"):
+        geo.neighbours(bad)
