@@ -244,6 +244,32 @@ def test_a_class_on_jupyterhub_releases_submits_grades_and_gets_feedback(tmp_pat
                    answers, expected, full, out_of, timings, t0)
     finally:
         _stop_proxy(root / "proxy.pid")
+        _stop_leftover_servers(homes)
+
+
+def _stop_leftover_servers(homes: Path) -> list[int]:
+    """Kill any process still working in a user's home under ``homes``.
+
+    A failed run can leave users' ``jupyterhub-singleuser`` servers behind (the hub's
+    own shutdown did not reach them, and they ignore SIGTERM while busy). They are
+    found by their working folder, which the spawner puts in the user's home.
+    """
+    killed = []
+    prefix = str(homes.resolve()) + os.sep
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if (cwd + os.sep).startswith(prefix):
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed.append(int(entry.name))
+            except ProcessLookupError:
+                pass
+    return killed
 
 
 def _stop_proxy(pid_file: Path) -> None:
@@ -261,85 +287,94 @@ def _stop_proxy(pid_file: Path) -> None:
 def _run_class(args, root, hub_env, log, url, service_token, users, course, instructor_env, exchange, homes,
                answers, expected, full, out_of, timings, t0) -> None:
     """The hub's part of the test above: everything that happens while the hub runs."""
-    import nbformat
-
     with helpers.server(args, cwd=root, env=hub_env, log=log, ready_url=f"{url}/hub/api", timeout=240):
         hub = Hub(url, service_token)
-        timings["hub up"] = time.monotonic() - t0
+        try:
+            _class_on_hub(hub, users, course, instructor_env, exchange, answers, expected, out_of, timings, t0)
+        finally:
+            for name in users:  # ask the hub to stop every server, also when a step above failed
+                try:
+                    hub.api("DELETE", f"/users/{name}/server")
+                except Exception:  # noqa: BLE001 - best effort; _stop_leftover_servers kills what remains
+                    pass
 
-        # The dummy authenticator: the class password lets each user in, a wrong one does not.
-        for name in users:
-            ok, said = hub.login(name, PASSWORD)
-            assert ok, f"{name} could not log in with the class password: {said}"
-        assert not hub.login("student-right", "not-the-password")[0]
 
-        # Each user gets their own API token and starts their own server.
-        for name in users:
-            hub.tokens[name] = hub.api("POST", f"/users/{name}/tokens", json={"note": "e2e", "expires_in": 3600})["token"]
-        for name in users:
-            hub.start_server(name)
-        timings["servers up"] = time.monotonic() - t0
+def _class_on_hub(hub, users, course, instructor_env, exchange, answers, expected, out_of, timings, t0) -> None:
+    """The class itself: logins, servers, release, submissions, grading, feedback."""
+    import nbformat
 
-        # The instructor releases the lesson to the exchange.
-        _kzcourse(course, instructor_env, "release", LESSON)
-        assert (exchange / COURSE_ID / "outbound" / LESSON / f"{LESSON}.ipynb").is_file()
+    timings["hub up"] = time.monotonic() - t0
 
-        # Students: see it, fetch it, answer it (through the contents API), submit it.
-        for student, kind in STUDENTS.items():
-            listed = hub.user(student, "GET", "/assignments", params={"course_id": COURSE_ID})
-            assert listed["success"], listed
-            assert [(a["assignment_id"], a["status"]) for a in listed["value"]] == [(LESSON, "released")]
-            fetched = hub.user(student, "POST", "/assignments/fetch", data={"course_id": COURSE_ID, "assignment_id": LESSON})
-            mine = [a for a in fetched["value"] if a["status"] == "fetched"]
-            assert len(mine) == 1, fetched
-            path = mine[0]["notebooks"][0]["path"]
-            if student in answers:
-                model = hub.user(student, "GET", f"/api/contents/{path}")
-                nb = nbformat.from_dict(model["content"])
-                for cell in nb.cells:
-                    gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-                    if gid in answers[student]:
-                        cell.source = answers[student][gid]
-                hub.user(student, "PUT", f"/api/contents/{path}", json={"type": "notebook", "format": "json", "content": nb})
-            submitted = hub.user(student, "POST", "/assignments/submit", data={"course_id": COURSE_ID, "assignment_id": LESSON})
-            assert submitted.get("success", True) is not False, submitted
-            statuses = {a["status"] for a in submitted["value"]}
-            assert "submitted" in statuses, (kind, submitted)
-        inbound = sorted(p.name.split("+")[0] for p in (exchange / COURSE_ID / "inbound").iterdir())
-        assert inbound == sorted(STUDENTS), inbound
-        timings["submitted"] = time.monotonic() - t0
+    # The dummy authenticator: the class password lets each user in, a wrong one does not.
+    for name in users:
+        ok, said = hub.login(name, PASSWORD)
+        assert ok, f"{name} could not log in with the class password: {said}"
+    assert not hub.login("student-right", "not-the-password")[0]
 
-        # The instructor collects and grades, then releases feedback.
-        _kzcourse(course, instructor_env, "grade", LESSON, "--jobs", "2", "--quiet")
-        timings["graded"] = time.monotonic() - t0
-        for student in STUDENTS:
-            assert _scores(course, student) == expected[student], student
-        # Every submission has a written answer still to grade by hand: feedback is held back by default,
-        # so the instructor releases it now knowingly, each page marked "Not graded yet".
-        _kzcourse(course, instructor_env, "feedback", LESSON, "--release", "--release-ungraded")
+    # Each user gets their own API token and starts their own server.
+    for name in users:
+        hub.tokens[name] = hub.api("POST", f"/users/{name}/tokens", json={"note": "e2e", "expires_in": 3600})["token"]
+    for name in users:
+        hub.start_server(name)
+    timings["servers up"] = time.monotonic() - t0
 
-        # Students fetch their feedback, through their servers, and it carries their score.
-        feedback_pages: dict[str, str] = {}
-        for student in STUDENTS:
-            listed = hub.user(student, "POST", "/assignments/fetch_feedback", data={"course_id": COURSE_ID, "assignment_id": LESSON})
-            submissions = [s for a in listed["value"] if a["status"] == "submitted" for s in a.get("submissions", [a])]
-            feedback = [s for s in submissions if s.get("has_local_feedback")]
-            assert feedback, (student, listed)
-            folder = feedback[0]["local_feedback_path"]  # relative to the student's server root
-            listing = hub.user(student, "GET", f"/api/contents/{folder}")["content"]
-            assert [item["name"] for item in listing] == [f"{LESSON}.html"], (student, listing)
-            page = hub.user(student, "GET", f"/api/contents/{folder}/{LESSON}.html", params={"type": "file", "format": "text"})
-            feedback_pages[student] = page["content"]
-            # The written answer waits for manual grading, so it counts 0 of its points for now.
-            words = " ".join(re.sub(r"<[^>]+>", " ", page["content"]).split())
-            got = sum(expected[student].values())
-            assert f"Score: {got:.1f} / {out_of:.1f}" in words, (student, re.findall(r"Score: [0-9.]+ / [0-9.]+", words))
-            # nbgrader scores an unanswered written question 0 itself (nothing to grade by hand).
-            assert ("Not graded yet" in words) == (student != "student-blank"), student
-        timings["feedback fetched"] = time.monotonic() - t0
+    # The instructor releases the lesson to the exchange.
+    _kzcourse(course, instructor_env, "release", LESSON)
+    assert (exchange / COURSE_ID / "outbound" / LESSON / f"{LESSON}.ipynb").is_file()
 
-        for name in users:
-            hub.api("DELETE", f"/users/{name}/server")
+    # Students: see it, fetch it, answer it (through the contents API), submit it.
+    for student, kind in STUDENTS.items():
+        listed = hub.user(student, "GET", "/assignments", params={"course_id": COURSE_ID})
+        assert listed["success"], listed
+        assert [(a["assignment_id"], a["status"]) for a in listed["value"]] == [(LESSON, "released")]
+        fetched = hub.user(student, "POST", "/assignments/fetch", data={"course_id": COURSE_ID, "assignment_id": LESSON})
+        mine = [a for a in fetched["value"] if a["status"] == "fetched"]
+        assert len(mine) == 1, fetched
+        path = mine[0]["notebooks"][0]["path"]
+        if student in answers:
+            model = hub.user(student, "GET", f"/api/contents/{path}")
+            nb = nbformat.from_dict(model["content"])
+            for cell in nb.cells:
+                gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                if gid in answers[student]:
+                    cell.source = answers[student][gid]
+            hub.user(student, "PUT", f"/api/contents/{path}", json={"type": "notebook", "format": "json", "content": nb})
+        submitted = hub.user(student, "POST", "/assignments/submit", data={"course_id": COURSE_ID, "assignment_id": LESSON})
+        assert submitted.get("success", True) is not False, submitted
+        statuses = {a["status"] for a in submitted["value"]}
+        assert "submitted" in statuses, (kind, submitted)
+    inbound = sorted(p.name.split("+")[0] for p in (exchange / COURSE_ID / "inbound").iterdir())
+    assert inbound == sorted(STUDENTS), inbound
+    timings["submitted"] = time.monotonic() - t0
+
+    # The instructor collects and grades, then releases feedback.
+    _kzcourse(course, instructor_env, "grade", LESSON, "--jobs", "2", "--quiet")
+    timings["graded"] = time.monotonic() - t0
+    for student in STUDENTS:
+        assert _scores(course, student) == expected[student], student
+    # Every submission has a written answer still to grade by hand: feedback is held back by default,
+    # so the instructor releases it now knowingly, each page marked "Not graded yet".
+    _kzcourse(course, instructor_env, "feedback", LESSON, "--release", "--release-ungraded")
+
+    # Students fetch their feedback, through their servers, and it carries their score.
+    feedback_pages: dict[str, str] = {}
+    for student in STUDENTS:
+        listed = hub.user(student, "POST", "/assignments/fetch_feedback", data={"course_id": COURSE_ID, "assignment_id": LESSON})
+        submissions = [s for a in listed["value"] if a["status"] == "submitted" for s in a.get("submissions", [a])]
+        feedback = [s for s in submissions if s.get("has_local_feedback")]
+        assert feedback, (student, listed)
+        folder = feedback[0]["local_feedback_path"]  # relative to the student's server root
+        listing = hub.user(student, "GET", f"/api/contents/{folder}")["content"]
+        assert [item["name"] for item in listing] == [f"{LESSON}.html"], (student, listing)
+        page = hub.user(student, "GET", f"/api/contents/{folder}/{LESSON}.html", params={"type": "file", "format": "text"})
+        feedback_pages[student] = page["content"]
+        # The written answer waits for manual grading, so it counts 0 of its points for now.
+        words = " ".join(re.sub(r"<[^>]+>", " ", page["content"]).split())
+        got = sum(expected[student].values())
+        assert f"Score: {got:.1f} / {out_of:.1f}" in words, (student, re.findall(r"Score: [0-9.]+ / [0-9.]+", words))
+        # nbgrader scores an unanswered written question 0 itself (nothing to grade by hand).
+        assert ("Not graded yet" in words) == (student != "student-blank"), student
+    timings["feedback fetched"] = time.monotonic() - t0
     for student, page in feedback_pages.items():
         (helpers.ARTIFACTS / f"jupyterhub-feedback-{student}.html").write_text(page, encoding="utf-8")
     (helpers.ARTIFACTS / "jupyterhub-timings.json").write_text(json.dumps(timings, indent=2), encoding="utf-8")
