@@ -87,7 +87,7 @@ def test_every_lesson_has_a_folder_notebook_notes_and_wrong_answers():
 @pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
 def test_lesson_structure(lesson):
     """Title, minutes, objectives and key points match course.toml; at least 3 autograded
-    questions, 1 written answer, visible and hidden tests, and no outputs committed."""
+    questions (2 in the capstone), 1 written answer, visible and hidden tests, and no outputs committed."""
     nb = nbformat.read(lesson.notebook, as_version=4)
     first, last = nb.cells[0].source, nb.cells[-1].source
     assert first.startswith(f"# {lesson.title}")
@@ -99,7 +99,10 @@ def test_lesson_structure(lesson):
     for pid in lesson.readings:
         assert pid in first
     questions = {gid for gid in _solution_cells(nb)}
-    assert len([q for q in questions if q.startswith("q")]) >= 3
+    # The capstone's graded work is its brief: two coded questions build its evidence (issue 16 gave the
+    # third one's minutes to the writing). Every other lesson has at least three.
+    least = 2 if lesson.id == "08-capstone" else 3
+    assert len([q for q in questions if q.startswith("q")]) >= least
     written = [c for c in nb.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")]
     assert written, "needs at least one manually graded written answer"
     for cell in written:
