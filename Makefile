@@ -35,14 +35,17 @@ LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # LabApp.default_url (not ServerApp's, which JupyterLab replaces): the token URL it prints opens the start page.
 LAB_ARGS = --LabApp.default_url=/lab/tree/START.md --LabApp.user_settings_dir=$(CURDIR)/.jupyter/lab-settings \
            --LabApp.news_url= --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate $(LAB_AS_ROOT)
+# Students' Jupyter config folder: nbgrader's instructor tools (Formgrader, course list, Create
+# Assignment) off; `make lab-instructor` keeps .jupyter/config, with everything on.
+STUDENT_CONFIG := $(CURDIR)/.jupyter/student-config
 lab: lab-copy
-	cd $(LAB_DIR) && $(JUPYTER_ENV) $(CURDIR)/$(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(LAB_ARGS)
+	cd $(LAB_DIR) && $(JUPYTER_ENV) JUPYTER_CONFIG_DIR=$(STUDENT_CONFIG) $(CURDIR)/$(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(LAB_ARGS)
 
 ## The working copy alone: student editions of every lesson and the start page in $(LAB_DIR)
 ## (lessons already there are kept), and the JupyterLab settings `make lab` uses.
 lab-copy: venv
 	mkdir -p .jupyter
-	$(JUPYTER_ENV) $(PY) -m kzcourse lessons $(LAB_DIR) --lab-settings $(CURDIR)/.jupyter/lab-settings
+	$(JUPYTER_ENV) $(PY) -m kzcourse lessons $(LAB_DIR) --lab-settings $(CURDIR)/.jupyter/lab-settings --jupyter-config $(STUDENT_CONFIG)
 
 ## The instructor's view: JupyterLab on the sources (lessons/) with the Formgrader on a graded sample
 ## term, made once by `kzcourse demo` in build/demo-term.

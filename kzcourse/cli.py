@@ -292,12 +292,15 @@ def _audit_installs(args, targets: list[str], stray: list[str]) -> int:
 
 
 def cmd_lessons(args) -> int:
-    from kzcourse.lessons import copy_student_editions, write_lab_settings
+    from kzcourse.lessons import copy_student_editions, write_lab_settings, write_student_jupyter_config
 
     print(copy_student_editions(args.dir, lessons=args.lesson or None))
     if args.lab_settings:
         for path in write_lab_settings(args.lab_settings):
             print(f"  JupyterLab setting: {path}")
+    if args.jupyter_config:
+        for path in write_student_jupyter_config(args.jupyter_config):
+            print(f"  Jupyter config (nbgrader's instructor tools off): {path}")
     return EXIT_OK
 
 
@@ -420,6 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lab-settings", metavar="DIR", default=None,
                    help="also write JupyterLab user settings into DIR (e.g. ~/.jupyter/lab/user-settings): "
                         "Markdown opens rendered, so the start page is a page of links; no news prompt")
+    p.add_argument("--jupyter-config", metavar="DIR", default=None,
+                   help="also write a Jupyter config folder for students into DIR (use it as JUPYTER_CONFIG_DIR): "
+                        "nbgrader's Formgrader, course list and Create Assignment are switched off")
 
     p = add("demo", cmd_demo, "Create a complete sample term in DIR: synthetic roster, varied submissions, "
             "graded, with feedback and the report.", lessons=False, course=False)

@@ -271,6 +271,54 @@ def write_lab_settings(folder: str | Path) -> list[Path]:
     return written
 
 
+#: nbgrader's instructor tools, hidden in a student's JupyterLab: the Formgrader (a gradebook view) and
+#: the course list are for instructors, and "Create Assignment" shows the cell metadata nbgrader grades
+#: by. The student tools stay: the assignment list (fetch and submit on a shared exchange) and
+#: "Validate". Names as nbgrader's installation guide gives them.
+INSTRUCTOR_LAB_EXTENSIONS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                             "@jupyter/nbgrader:course-list")
+INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
+
+
+def write_student_jupyter_config(folder: str | Path) -> list[Path]:
+    """Write a Jupyter config folder for students: nbgrader's instructor tools switched off.
+
+    ``folder`` becomes ``JUPYTER_CONFIG_DIR`` of the student's JupyterLab (``make lab`` uses
+    ``.jupyter/student-config``); settings there override those nbgrader installs for the whole
+    environment, so the same venv still serves ``make lab-instructor`` with everything on.
+    Other settings in the two files are kept.
+
+    >>> import json, tempfile
+    >>> paths = write_student_jupyter_config(tempfile.mkdtemp())
+    >>> [p.relative_to(p.parents[1]).as_posix() if p.parent.name == "labconfig" else p.name for p in paths]
+    ['labconfig/page_config.json', 'jupyter_server_config.json']
+    >>> json.loads(paths[0].read_text())["disabledExtensions"]["@jupyter/nbgrader:formgrader"]
+    True
+    """
+    import json
+
+    folder = Path(folder)
+    wanted = {
+        folder / "labconfig" / "page_config.json": ("disabledExtensions", INSTRUCTOR_LAB_EXTENSIONS, True),
+        folder / "jupyter_server_config.json": ("ServerApp.jpserver_extensions", INSTRUCTOR_SERVER_EXTENSIONS, False),
+    }
+    written = []
+    for path, (key, names, value) in wanted.items():
+        try:
+            config = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path} is not valid JSON ({exc}); expected a Jupyter config file. "
+                              f"Fix or delete it, then run this again.") from None
+        section = config
+        for part in key.split("."):
+            section = section.setdefault(part, {})
+        section.update({name: value for name in names})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
+
+
 def clear_outputs() -> list[Path]:
     """Strip outputs and execution counts from every lesson notebook; return the notebooks changed."""
     import nbformat

@@ -22,12 +22,16 @@ from tests.e2e import helpers
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]
 
 
-def _recipe(work: Path) -> tuple[list[str], list[str]]:
-    """The `lab` recipe's two steps for LAB_DIR=work: the working-copy command and JupyterLab's arguments."""
-    lines = subprocess.run(["make", "-s", "-n", "lab", f"LAB_DIR={work}"], cwd=helpers.ROOT, capture_output=True,
-                           text=True, check=True).stdout.splitlines()
+def _recipe(work: Path, config: Path) -> tuple[list[str], list[str]]:
+    """The `lab` recipe's two steps for LAB_DIR=work and STUDENT_CONFIG=config: the working-copy command
+    and JupyterLab's arguments."""
+    lines = subprocess.run(["make", "-s", "-n", "lab", f"LAB_DIR={work}", f"STUDENT_CONFIG={config}"],
+                           cwd=helpers.ROOT, capture_output=True, text=True, check=True).stdout.splitlines()
     copy = next(shlex.split(l) for l in lines if " kzcourse lessons " in l)
     lab = shlex.split(next(l for l in lines if "jupyter lab " in l))
+    # The server runs with the students' config folder, the one the copy step writes.
+    assert copy[copy.index("--jupyter-config") + 1] == str(config), copy
+    assert [a for a in lab if a.startswith("JUPYTER_CONFIG_DIR=")][-1] == f"JUPYTER_CONFIG_DIR={config}", lab
     return copy[copy.index("-m"):], lab[lab.index(next(a for a in lab if a.endswith("/jupyter"))) + 2:]
 
 
@@ -35,10 +39,11 @@ def test_make_lab_lands_on_the_start_page_of_the_working_copy(tmp_path):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (make chromium)")
     pytest.importorskip("playwright.sync_api")
-    work = tmp_path / "lab"
-    copy_args, lab_args = _recipe(work)
+    work, config = tmp_path / "lab", tmp_path / "student-config"
+    copy_args, lab_args = _recipe(work, config)
     env = helpers.isolated_env(tmp_path / "env")
     helpers.run([sys.executable, *copy_args], cwd=helpers.ROOT, env=env)
+    env["JUPYTER_CONFIG_DIR"] = str(config)
     assert "--LabApp.default_url=/lab/tree/START.md" in lab_args
     port = helpers.free_port()
     log = helpers.ARTIFACTS / "make-lab-server.log"
@@ -70,3 +75,17 @@ def test_make_lab_lands_on_the_start_page_of_the_working_copy(tmp_path):
             page.locator(f".jp-NotebookPanel .jp-RenderedMarkdown:has-text('{first.title}')").first.wait_for()
             assert f"{first.id}.ipynb" in page.locator(".lm-TabBar-tab.jp-mod-current[data-type='document-title']").inner_text()
             assert not context.kz_blocked, context.kz_blocked
+
+            # nbgrader's instructor tools are off for students: no Formgrader page, no Create Assignment
+            # panel; the assignment list (fetch, submit) is still there.
+            base = url.split("/lab/")[0]
+            token = url.split("token=")[1]
+            assert page.request.get(f"{base}/formgrader?token={token}").status == 404
+            disabled = page.evaluate("JSON.parse(document.getElementById('jupyter-config-data').textContent)"
+                                     ".disabledExtensions")
+            assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"} <= set(disabled), disabled
+            page.locator(".lm-MenuBar-item", has_text="Nbgrader").click()
+            items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
+            assert "Assignment List" in items and "Formgrader" not in items and "Course List" not in items, items
+            page.keyboard.press("Escape")
+            assert not page.locator(".jp-SideBar [title*='Create Assignment' i], [data-id*='create-assignment' i]").count()
