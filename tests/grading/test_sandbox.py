@@ -15,7 +15,7 @@ import pytest
 from traitlets.config import Config
 
 from kzcourse.grading import sandbox
-from tests.grading.sandbox_course import HONEST, LESSON, ROOT, scenario  # noqa: F401 (scenario is a fixture)
+from tests.grading.sandbox_course import HONEST, LESSON, ROOT, TRICKS, fixture, scenario  # noqa: F401 (scenario is a fixture)
 
 needs_bwrap = pytest.mark.skipif(not sandbox.available(), reason="bubblewrap (bwrap) is not usable here")
 
@@ -266,3 +266,18 @@ def test_a_process_over_the_cpu_limit_dies_of_sigxcpu_and_is_reported_as_such():
     done = subprocess.run(command, timeout=60)
     assert done.returncode == -signal.SIGXCPU, done.returncode
     assert _signal_reason(done.returncode, {"cpu": 1}) == "CPU time limit 1 s exceeded"
+
+
+@pytest.mark.slow
+@needs_bwrap
+@pytest.mark.parametrize("trick", [t for t in TRICKS if fixture(t).get("beats_plain_nbgrader", True)])
+def test_a_trick_that_beats_plain_nbgrader_gains_nothing_under_kzcourse(scenario, trick):
+    """Each trick fixture is live — it raises a wrong answer's score under plain nbgrader (one
+    kernel for answers and tests) — and gains nothing under kzcourse's two phases. The first
+    assertion keeps the fixtures honest: when lesson 01's questions change, a trick aimed at the
+    old question scores nothing anywhere, and the second assertion would pass for no reason."""
+    plain, kz = scenario["plain"]["scores"], scenario["kzcourse"]["scores"]
+    assert sum(plain[trick].values()) > sum(plain["wrong"].values()), (
+        f"{trick} no longer beats plain nbgrader ({plain[trick]} vs wrong {plain['wrong']}): the fixture is stale; "
+        f"aim it at lesson 01's current questions (tests/grading/fixtures/{trick}.toml)")
+    assert kz[trick] == kz["wrong"], f"{trick} gained points under kzcourse: {kz[trick]} vs {kz['wrong']}"
