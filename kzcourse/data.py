@@ -384,6 +384,7 @@ def _check_integrity(package: dict[str, Any], texts: tuple[str, ...], tables: di
                             "Add the source to sources.csv or correct the id."
                         )
     _check_figures(tables)
+    _check_publisher_kinds(tables)
     texts = {f"P{i}": text for i, text in enumerate(texts, start=1)}
     for row in tables["claims"]:
         if row["quote"] not in texts.get(row["paragraph"], ""):
@@ -425,6 +426,75 @@ def _check_figures(tables: dict[str, list[dict[str, Any]]]) -> None:
                 f"{_Where('figures.csv', row['__row__'], 'record')}: {row['record']!r} is not an event_id, relation_id, "
                 "place_id or claim_id of the dataset. Name the row whose notes tell this number's story, or leave it empty."
             )
+
+
+#: Outlets whose ``publisher_kind`` is known, matched on the publisher's text: each pattern with the kind it
+#: implies. A publisher is checked by the first of these it names before any '(', or else by one named inside
+#: the parentheses (e.g. 'Punch (AFP)' is the agency's copy), unless it only cites the outlet ('(citing TASS)').
+KNOWN_OUTLETS: tuple[tuple[str, str], ...] = (
+    (r"\bTASS\b", "russian_state"), (r"\bRIA Novosti\b", "russian_state"), (r"\bSputnik\b", "russian_state"),
+    (r"\bM24\b", "russian_state"),
+    (r"\bKazinform\b", "kazakh_state"), (r"\bQazaq TV\b", "kazakh_state"), (r"\bKhabar\b", "kazakh_state"),
+    (r"\bReuters\b", "wire"), (r"\bAssociated Press\b", "wire"), (r"\bAP\b", "wire"), (r"\bAFP\b", "wire"),
+    (r"\bEFE\b", "wire"), (r"\bInterfax\b", "wire"), (r"\bAPA\b", "wire"),
+    (r"\bRadio Free Europe\b", "other_state"), (r"\bRFE/RL\b", "other_state"), (r"\bAzattyq\b", "other_state"),
+    (r"\bXinhua\b", "other_state"), (r"\bAnadolu\b", "other_state"), (r"\bAl Jazeera\b", "other_state"),
+    (r"\bTRT World\b", "other_state"), (r"\bCGTN\b", "other_state"),
+    (r"\bPledge Times\b|\bpledgetimes\.com\b", "rewrite_site"), (r"\bUrduPoint\b", "rewrite_site"),
+    (r"\bTime\.News\b", "rewrite_site"), (r"\bTakeToNews\b", "rewrite_site"),
+)
+#: Words of a publisher that say we read the report in someone else's copy, which may have rewritten it.
+_COPY_WORDS: tuple[str, ...] = ("copy", "translat", "via ", "republished", "reworded")
+
+
+def _outlet_kind(text: str) -> tuple[str, str] | None:
+    """The earliest known outlet named in ``text`` and its kind, or None."""
+    import re
+
+    hits = [(m.start(), m.group(0), kind) for pattern, kind in KNOWN_OUTLETS for m in [re.search(pattern, text)] if m]
+    return min(hits)[1:] if hits else None
+
+
+def publisher_kinds_allowed(publisher: str) -> tuple[str, set[str]] | None:
+    """The known outlet a publisher names and the ``publisher_kind`` values it allows, or None when none is known.
+
+    The kind of the outlet; a copy we read elsewhere ('copy on', 'translation of', 'via') may also be a
+    ``rewrite_site``. A publisher that only cites an outlet ('News.am (citing KazTAG)') is not checked.
+
+    >>> publisher_kinds_allowed("TASS")
+    ('TASS', {'russian_state'})
+    >>> publisher_kinds_allowed("Punch (AFP)")
+    ('AFP', {'wire'})
+    >>> sorted(publisher_kinds_allowed("RIA Novosti (English copy on pledgetimes.com)")[1])
+    ['rewrite_site', 'russian_state']
+    >>> publisher_kinds_allowed("Russia - Islamic World (citing TASS)") is None
+    True
+    """
+    lead, _, rest = publisher.partition("(")
+    found = _outlet_kind(lead)
+    if found is None and rest and "citing" not in rest.lower():
+        found = _outlet_kind(rest)
+    if found is None:
+        return None
+    allowed = {found[1]}
+    if any(w in publisher.lower() for w in _COPY_WORDS):
+        allowed.add("rewrite_site")
+    return found[0], allowed
+
+
+def _check_publisher_kinds(tables: dict[str, list[dict[str, Any]]]) -> None:
+    """A source published by a known outlet carries that outlet's ``publisher_kind`` (:data:`KNOWN_OUTLETS`)."""
+    for row in tables["sources"]:
+        known = publisher_kinds_allowed(row["publisher"])
+        if known is None or row["publisher_kind"] in known[1]:
+            continue
+        outlet, allowed = known
+        raise DataError(
+            f"{_Where('sources.csv', row['__row__'], 'publisher_kind')}: source {row['source_id']!r} is published by "
+            f"{outlet} ({row['publisher']!r}), so its publisher_kind should be {' or '.join(map(repr, sorted(allowed)))}, "
+            f"got {row['publisher_kind']!r}. Fix the kind; if the report was read in someone else's rewritten copy, say so "
+            "in publisher (e.g. '(copy on SITE)') and use 'rewrite_site'."
+        )
 
 
 def _read_all(folder: Path, package: dict[str, Any], texts: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:

@@ -8,6 +8,8 @@ directly, so a map and the exercise about it always agree.
 =========================  =====================================================
 query                      what it answers
 =========================  =====================================================
+:func:`january_events`    the events of 1-19 January, which the maps and January charts show
+:func:`after_events`      the events after the crisis (the "after" phase, through 2023)
 :func:`almaty_visible`     which Almaty places and events are on the map by a day
 :func:`protest_spread`     where protests began, and when they reached each city
 :func:`contingents`        which states sent troops, and how many (``figures``)
@@ -38,11 +40,13 @@ __all__ = [
     "ALMATY",
     "KIND_PRECEDENCE",
     "SPREAD_EVENT_TYPES",
+    "after_events",
     "all_event_types",
     "alliance_force",
     "almaty_visible",
     "contingents",
     "figures_of",
+    "january_events",
     "protest_spread",
 ]
 
@@ -81,6 +85,61 @@ def _in_window(events: "pd.DataFrame") -> "pd.DataFrame":
 
     window = events.loc[(events["event_date"] >= pd.Timestamp(FIRST_DAY)) & (events["event_date"] <= pd.Timestamp(LAST_DAY))]
     return window.sort_values(["event_date", "event_id"], kind="stable")
+
+
+def january_events(*, folder: str | Path | None = None) -> "pd.DataFrame":
+    """The events of 1-19 January 2022 (the crisis and the days before it), in date order, ties by id.
+
+    This is the window the Almaty map, the spread map and the January timeline draw:
+    events after 19 January (:func:`after_events`) are left out of them, so a
+    day slider or a date axis of January never stretches to 2023.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matching rows of ``events`` (a copy, index reset).
+
+    Examples
+    --------
+    >>> jan = january_events()
+    >>> str(jan["event_date"].min().date()), str(jan["event_date"].max().date())
+    ('2022-01-01', '2022-01-19')
+    """
+    return _in_window(_table("events", folder)).reset_index(drop=True)
+
+
+def after_events(*, folder: str | Path | None = None) -> "pd.DataFrame":
+    """The events after the crisis: dated after 19 January 2022, in date order, ties by id.
+
+    These make the "after" phase (:data:`kzcourse.network.PHASES` starts it on
+    20 January 2022): the officials' admissions of torture, the referendum, the
+    St Petersburg forum, the amnesty, the elections and Masimov's sentence.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matching rows of ``events`` (a copy, index reset), with a ``place``
+        column (the place's name) and ``days_after_article``, the days from the
+        seed article's date (:data:`kzcourse.data.ARTICLE_DATE`) to the event.
+
+    Examples
+    --------
+    >>> after = after_events()
+    >>> bool((after["event_date"] > "2022-01-19").all()), bool(after["days_after_article"].is_monotonic_increasing)
+    (True, True)
+    >>> after.set_index("event_id").loc["KAZ082", ["event_date", "place"]].tolist()
+    [Timestamp('2022-06-05 00:00:00'), 'Nur-Sultan (Astana)']
+    """
+    import pandas as pd
+    from kzcourse import data
+
+    events = _table("events", folder)
+    later = events.loc[events["event_date"] > pd.Timestamp(LAST_DAY)].sort_values(["event_date", "event_id"], kind="stable")
+    later = later.reset_index(drop=True)
+    names = _table("places", folder).set_index("place_id")["name"]
+    later["place"] = [names.get(p, p) for p in later["place_id"]]
+    later["days_after_article"] = [(d.date() - data.ARTICLE_DATE).days for d in later["event_date"]]
+    return later
 
 
 # --------------------------------------------------------------------------- Almaty
@@ -242,7 +301,7 @@ def figures_of(counted: str, *, actor_id: str | None = None, place_id: str | Non
     >>> figures_of("death")
     Traceback (most recent call last):
     ...
-    kzcourse.errors.ChoiceError: Unknown counted 'death' (str). Did you mean 'dead'? Valid choices: 'attackers', 'attacks', 'border-length', 'criminal-cases', 'dead', 'dead-attackers', 'dead-security', 'detained', 'injured', 'injured-security', 'price', 'troops', 'vehicles'.
+    kzcourse.errors.ChoiceError: Unknown counted 'death' (str). Did you mean 'dead'? Valid choices: 'attackers', 'attacks', 'border-length', 'criminal-cases', 'dead', 'dead-attackers', 'dead-in-custody', 'dead-security', 'detained', 'injured', 'injured-security', 'price', 'torture-cases', 'tortured', 'troops', 'vehicles'.
     """
     from kzcourse import data
 

@@ -565,3 +565,134 @@ def test_the_efe_tag_page_is_gone_and_its_rows_recited():
     assert not sources["url"].str.contains("random-post").any()
     assert "ccbs-2022-01-05-csto-appeal" in _cites(_row("relations", "R016"))
     assert "ccbs-2022-01-05-csto-appeal" in _cites(_row("actors", "tokayev"))
+
+
+# --------------------------------------------------------------------------- publisher_kind: who published what we read
+KINDS = {"seed", "russian_state", "kazakh_state", "other_state", "wire", "rewrite_site", "private_media", "organisation", "reference"}
+
+
+def test_every_publisher_kind_is_one_of_the_allowed_values():
+    field = next(f for f in data.schema("sources")["fields"] if f["name"] == "publisher_kind")
+    assert set(field["constraints"]["enum"]) == KINDS
+    assert set(data.load("sources")["publisher_kind"]) <= KINDS
+
+
+@pytest.mark.parametrize("outlet, kind", [
+    ("TASS", "russian_state"), ("Sputnik", "russian_state"), ("Kazinform", "kazakh_state"),
+    ("Reuters", "wire"), ("Associated Press", "wire"), ("Interfax", "wire"),
+    ("Radio Free Europe/Radio Liberty", "other_state"), ("Pledge Times", "rewrite_site"), ("UrduPoint", "rewrite_site"),
+])
+def test_known_outlets_in_the_dataset_have_their_kind(outlet, kind):
+    """Every source the outlet is named first for carries the outlet's kind, or is a rewrite we read in a copy."""
+    sources = data.load("sources")
+    first = sources["publisher"].str.split(" (", regex=False).str[0]
+    own = sources[first == outlet]
+    assert kind in set(own["publisher_kind"]), f"no source of {outlet} is classed {kind!r}"
+    assert set(own["publisher_kind"]) <= {kind, "rewrite_site"}
+    rewrites = own[own["publisher_kind"] == "rewrite_site"]
+    if kind != "rewrite_site":
+        assert rewrites["publisher"].str.lower().str.contains("copy|translat|via |republished|reworded").all()
+
+
+@pytest.mark.parametrize("publisher, allowed", [
+    ("TASS", {"russian_state"}),
+    ("Sputnik Kazakhstan", {"russian_state"}),
+    ("Qazaq TV", {"kazakh_state"}),
+    ("Punch (AFP)", {"wire"}),
+    ("Associated Press (Kirill Zarubin and Dasha Litvinova; copy on Yahoo News)", {"wire", "rewrite_site"}),
+    ("Izvestia (machine-translated English copy on pledgetimes.com)", {"rewrite_site"}),
+    ("ChinaAid (translation of the Kazakh service of RFE/RL)", {"other_state", "rewrite_site"}),
+])
+def test_publisher_kinds_allowed_reads_the_first_outlet_or_the_agency_in_brackets(publisher, allowed):
+    assert data.publisher_kinds_allowed(publisher)[1] == allowed
+
+
+@pytest.mark.parametrize("publisher", ["Human Rights Watch", "News.am (citing KazTAG)", "Russia - Islamic World (citing TASS)"])
+def test_an_outlet_that_is_only_cited_or_unknown_is_not_checked(publisher):
+    assert data.publisher_kinds_allowed(publisher) is None
+
+
+def _source_row(folder: Path, source_id: str) -> int:
+    with open(folder / "sources.csv", encoding="utf-8", newline="") as fh:
+        return next(i for i, r in enumerate(csv.reader(fh)) if r[0] == source_id)
+
+
+@pytest.mark.parametrize("source_id, wrong, outlet", [
+    ("tass-2022-03-14-230", "private_media", "TASS"),
+    ("kazinform-2023-01-13-elbasy-law", "wire", "Kazinform"),
+    ("ap-2022-01-15-activists-recall", "other_state", "Associated Press"),
+])
+def test_a_wrongly_kinded_source_names_the_row_outlet_and_fix(data_copy, source_id, wrong, outlet):
+    row = _source_row(data_copy, source_id)
+    _edit(data_copy / "sources.csv", row, "publisher_kind", wrong)
+    with pytest.raises(KzCourseError, match=(rf"sources\.csv, row {row} \(line {row + 1}\), field 'publisher_kind': source "
+                                             rf"'{source_id}' is published by {outlet} .* should be .*, got '{wrong}'\. Fix the kind")):
+        data.validate(folder=data_copy)
+
+
+def test_a_rewrite_site_cannot_pass_as_a_wire(data_copy):
+    row = next(i for i, r in enumerate(csv.reader(open(data_copy / "sources.csv", encoding="utf-8"))) if r[2].startswith("Pledge Times"))
+    _edit(data_copy / "sources.csv", row, "publisher_kind", "wire")
+    with pytest.raises(DataError, match=r"published by Pledge Times .* should be 'rewrite_site', got 'wire'"):
+        data.validate(folder=data_copy)
+
+
+# --------------------------------------------------------------------------- after January; the human cost; whose words
+def test_after_january_events_are_the_ones_the_brief_names():
+    """Sources: rferl-2022-06-06-referendum (5 Jun 2022, 77.18 %), up-2022-06-17-spief-quasi-state (17 Jun 2022),
+    tass-2022-09-19-astana (signed 17 Sep 2022), sputnik-2022-11-21-election (20 Nov 2022, 81.31 %),
+    intellinews-2023-04-25-masimov (sentenced 24 Apr 2023, 18 years)."""
+    after = queries.after_events().set_index("event_id")
+    want = {"KAZ082": ("2022-06-05", "rferl-2022-06-06-referendum", "77.18"),
+            "KAZ084": ("2022-06-17", "up-2022-06-17-spief-quasi-state", "quasi-state"),
+            "KAZ085": ("2022-09-17", "tass-2022-09-19-astana", "Astana"),
+            "KAZ087": ("2022-11-20", "sputnik-2022-11-21-election", "81.31"),
+            "KAZ090": ("2023-04-24", "intellinews-2023-04-25-masimov", "18 years")}
+    for event_id, (day, source, words) in want.items():
+        row = after.loc[event_id]
+        assert row["event_date"].date().isoformat() == day
+        assert source in data.split_cite(row["cite"]) and words in row["notes"]
+    assert after.loc["KAZ084", "place_id"] == "st_petersburg"
+
+
+def test_the_elbasy_law_gives_both_dates_by_the_body_that_acted():
+    """Sources: rferl-2023-01-elbasy-law-annulled (the Constitutional Court, 11 Jan 2023), kazinform-2023-01-13-elbasy-law
+    (Parliament's joint session, 13 Jan 2023)."""
+    row = _row("events", "KAZ088")
+    assert row["event_date"].date() == dt.date(2023, 1, 11) and "13 January" in row["notes"]
+    assert {"rferl-2023-01-elbasy-law-annulled", "kazinform-2023-01-13-elbasy-law"} <= set(_cites(row))
+
+
+def test_torture_figures_keep_the_states_admission_apart_from_the_ngos_counts():
+    """Sources: eurasianet-2022-02-six-tortured and newsam-2022-02-23-six-protesters (six dead after 'unlawful interrogation
+    methods', a prosecutor, 23 Feb 2022), hrw-2022-02-01-arbitrarily-arrested (at least two deaths in custody in Almaty,
+    media reports), notorture-2022-01-19-briefing (24 reports by 19 Jan), opendemocracy-2022-12-23-torture (at least 190)."""
+    custody = queries.figures_of("dead-in-custody").set_index("figure_id")
+    assert (custody.loc["F054", "value"], custody.loc["F054", "kind"]) == (6, "official")
+    assert (custody.loc["F056", "value"], custody.loc["F056", "kind"], custody.loc["F056", "qualifier"]) == (2, "reported", "at-least")
+    tortured = queries.figures_of("tortured").set_index("figure_id")
+    assert tortured["value"].tolist() == [24, 190] and set(tortured["kind"]) == {"reported", "estimate"}
+    cases = queries.figures_of("torture-cases").set_index("figure_id")
+    assert {int(v) for v in cases["value"]} == {200, 234, 243}
+
+
+def test_death_tolls_after_january_record_both_232_and_241():
+    """Sources: hrw-2022-05-05-no-justice (232, the prosecutor's office to HRW), joint-statement-2022-07-29-january
+    (241 'according to official figures', which no official publication we hold gives)."""
+    dead = queries.figures_of("dead", actor_id="kazakhstan").set_index("figure_id")
+    assert (dead.loc["F061", "value"], dead.loc["F061", "kind"]) == (232, "revised")
+    assert (dead.loc["F062", "value"], dead.loc["F062", "kind"]) == (241, "reported")
+    assert "238" not in dead.loc["F062", "notes"] or "230-238" in dead.loc["F062", "notes"]
+
+
+def test_protesters_own_words_stand_beside_the_official_account():
+    """Sources: rferl-2022-01-we-are-not-terrorists (Tuleuzhanova: soldiers fired on ~200 protesters, 6 Jan),
+    ap-2022-01-15-activists-recall (Beken's white flag; Marat: no terrorist shown; Bezshan: armed men recruiting),
+    thediplomat-2023-01-bloody-january-day-1 and chinaaid-rferl-2022-01-08-zhanaozen (Zhanaozen)."""
+    kaz039 = _row("events", "KAZ039")
+    assert "rioters" in kaz039["notes"] and "Tuleuzhanova" in kaz039["notes"] and "white flag" in kaz039["notes"]
+    assert {"rferl-2022-01-we-are-not-terrorists", "ap-2022-01-15-activists-recall"} <= set(_cites(kaz039))
+    assert "single terrorist" in _row("events", "KAZ044")["notes"]
+    assert "Bezshan" in _row("events", "KAZ038")["notes"]
+    kaz002 = _row("events", "KAZ002")
+    assert "Old man, leave" in kaz002["notes"] and "chinaaid-rferl-2022-01-08-zhanaozen" in _cites(kaz002)

@@ -118,3 +118,21 @@ def test_figures_of_sorts_by_day_and_filters(fixture):
     assert queries.figures_of("dead", place_id="almaty", folder=fixture)[["low", "high"]].values.tolist() == [[12.0, 15.0]]
     with pytest.raises(ChoiceError, match=r"Unknown counted 'troop' \(str\)\. Did you mean 'troops'\?"):
         queries.figures_of("troop", folder=fixture)
+
+
+def test_january_and_after_events_split_the_table_at_the_end_of_the_crisis():
+    from kzcourse import network
+
+    everything = data.load("events")
+    jan, after = queries.january_events(), queries.after_events()
+    assert len(jan) + len(after) == len(everything)
+    assert jan["event_date"].max() == pd.Timestamp(network.PHASES["crisis"][1])
+    assert after["event_date"].min() >= pd.Timestamp(network.PHASES["after"][0])
+    assert list(after["event_date"]) == sorted(after["event_date"])
+    assert (after["days_after_article"] > 0).all()
+
+
+def test_maps_of_january_leave_the_after_events_out():
+    visible = queries.almaty_visible()
+    assert (visible["first_day"].dropna() <= pd.Timestamp("2022-01-19")).all()
+    assert (queries.protest_spread()["first_day"] <= pd.Timestamp("2022-01-19")).all()
