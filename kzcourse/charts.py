@@ -1032,14 +1032,11 @@ def ego_figure(
 
 # --------------------------------------------------------------------------- timeline
 def _events_in_window(folder: str | Path | None) -> "pd.DataFrame":
-    import pandas as pd
+    from kzcourse import queries
 
-    events = data.load("events", folder)
+    events = queries.january_events(folder=folder)  # the after phase (queries.after_events) is not on this axis
     places = data.load("places", folder).set_index("place_id")["name"]
     actors = data.load("actors", folder).set_index("actor_id")["name"]
-    first, last = pd.Timestamp(2022, 1, 1), pd.Timestamp(2022, 1, 19)
-    events = events[(events["event_date"] >= first) & (events["event_date"] <= last)]
-    events = events.sort_values(["event_date", "event_id"], kind="stable").reset_index(drop=True)
     events["place"] = [places.get(p, p) for p in events["place_id"]]
     events["actors"] = [
         actors.get(a, a) + (f" → {actors.get(b, b)}" if b else "") for a, b in zip(events["actor1"], events["actor2"])

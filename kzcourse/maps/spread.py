@@ -57,7 +57,7 @@ def _troops_target(troops: "pd.DataFrame", folder: str | Path | None) -> tuple[t
     In the packaged data that is Almaty, where the first CSTO plane landed (event KAZ035). Without
     such an event the arrows end at the middle of Kazakhstan, and the caption says so.
     """
-    events = _load("events", folder)
+    events = queries.january_events(folder=folder)
     places = _load("places", folder).set_index("place_id")
     senders = set(troops["actor_id"])
     hits = events.loc[events["actor1"].isin(senders) & (events["actor2"] == "kazakhstan")].sort_values(["event_date", "event_id"])
