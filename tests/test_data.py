@@ -673,7 +673,7 @@ def test_torture_figures_keep_the_states_admission_apart_from_the_ngos_counts():
     tortured = queries.figures_of("tortured").set_index("figure_id")
     assert tortured["value"].tolist() == [24, 190] and set(tortured["kind"]) == {"reported", "estimate"}
     cases = queries.figures_of("torture-cases").set_index("figure_id")
-    assert {int(v) for v in cases["value"]} == {200, 234, 243}
+    assert {int(v) for v in cases["value"]} == {234, 243}
 
 
 def test_death_tolls_after_january_record_both_232_and_241():
