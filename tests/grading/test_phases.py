@@ -1,6 +1,8 @@
 """Which names does each test read, which lessons could not be graded in two phases, and the notebook time limit."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 
 from kzcourse.grading.phases import plan
@@ -67,3 +69,69 @@ def test_a_notebook_past_its_total_time_limit_keeps_the_answers_recorded_before(
     assert slow[max(slow)] == 0, slow
     flags = json.loads((course / "autograded" / "slow" / LESSON / "integrity.json").read_text(encoding="utf-8"))
     assert any("total time limit of 12 s" in f["message"] for f in flags["flags"]), flags
+
+
+_DIE_ONCE = ('import os as _o, signal as _s\n'
+             'if not _o.path.exists({marker!r}):  # the tests\' kernel dies the first time only\n'
+             '    open({marker!r}, "w").close()\n'
+             '    _o.kill(_o.getpid(), _s.SIGKILL)\n')
+_DIE_ALWAYS = 'import os as _o, signal as _s\n_o.kill(_o.getpid(), _s.SIGKILL)\n'
+
+
+def _course_whose_first_test_kills_its_kernel(base, code: str, config: str = ""):
+    """Lesson 01 in a course whose first test cell (instructor code, run only in the tests' kernel)
+    starts with ``code``; graded by real nbgrader with kzcourse's configuration (plus ``config``)."""
+    import pytest
+
+    from kzcourse.grading import sandbox
+    from tests.grading.sandbox_course import LESSON, autograde, new_course, submit, wrong_answers
+
+    if not sandbox.available():
+        pytest.skip("bubblewrap is not usable here")
+    course, source, _ = new_course(base, LESSON, plain=False)
+    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as fh:
+        fh.write("\n" + config + "\n")
+    path = course / "lessons" / LESSON / f"{LESSON}.ipynb"
+    instructor = nbformat.read(path, as_version=4)
+    first = next(c for c in instructor.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+                 and c.cell_type == "code" and not c.metadata["nbgrader"].get("solution"))
+    first.source = code + first.source
+    nbformat.write(instructor, path)
+    submit(course, LESSON, {"right": source, "wrong": wrong_answers(source, LESSON)})
+    autograde(course, LESSON)
+    return course
+
+
+def test_when_the_tests_kernel_dies_once_the_tests_run_again_in_a_fresh_kernel(tmp_path):
+    """A death of the tests' kernel says nothing about the notebook (a kept kernel carries the CPU
+    time of earlier notebooks): the tests run again in a fresh kernel and score as usual, unflagged."""
+    import json
+
+    from tests.grading.sandbox_course import LESSON, scores
+
+    # The marker that makes the death happen once lies outside the kernel's folder, which a dead
+    # kernel's retry does not reuse; so this tests' kernel runs unsandboxed (students' cells still
+    # run in the sandbox), the one change to kzcourse's configuration.
+    marker = str(tmp_path / "died-once")
+    course = _course_whose_first_test_kills_its_kernel(
+        tmp_path / "course", _DIE_ONCE.format(marker=marker),
+        config='c.TwoPhaseExecute.test_kernel_manager_class = "jupyter_client.manager.AsyncKernelManager"')
+    assert Path(marker).exists(), "the tests' kernel never reached the code that kills it"
+    right, wrong = scores(course, LESSON, "right"), scores(course, LESSON, "wrong")
+    assert all(v > 0 for v in right.values()) and not any(wrong.values()), (right, wrong)
+    for student in ("right", "wrong"):
+        flags = course / "autograded" / student / LESSON / "integrity.json"
+        codes = [f["code"] for f in json.loads(flags.read_text())["flags"]] if flags.exists() else []
+        assert "tests-kernel-died" not in codes, (student, codes)
+
+
+def test_when_the_tests_kernel_dies_twice_the_tests_score_0_and_the_notebook_is_flagged(tmp_path):
+    import json
+
+    from tests.grading.sandbox_course import LESSON, scores
+
+    course = _course_whose_first_test_kills_its_kernel(tmp_path / "course", _DIE_ALWAYS)
+    right = scores(course, LESSON, "right")
+    assert not any(right.values()), right
+    flags = json.loads((course / "autograded" / "right" / LESSON / "integrity.json").read_text())["flags"]
+    assert any(f["code"] == "tests-kernel-died" and "died twice" in f["message"] for f in flags), flags
