@@ -7,7 +7,8 @@ One unmeasured run of the trivial notebook comes first: the first kernel a proce
 against the trivial figure alone and flatter every ratio. Then the notebooks run in rounds,
 trivial first, so that a machine getting busier or quieter during the run moves the trivial
 figure with the lessons. Each figure is the median over the rounds.
-Run: `make bench` or `.venv/bin/python benchmarks/bench_lessons.py [--runs N]`.
+Run: `make bench` or `.venv/bin/python benchmarks/bench_lessons.py [--runs N] [LESSON ...]`, where each LESSON
+is a lesson id or a part of one (`05` runs 05-network only; the trivial notebook always runs).
 """
 from __future__ import annotations
 
@@ -41,11 +42,16 @@ def _run(nb, workdir: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("lessons", nargs="*", metavar="LESSON",
+                        help="lesson ids, or parts of them, to run (default: every lesson)")
     args = parser.parse_args()
+    lessons = [lesson for lesson in course() if not args.lessons or any(part in lesson.id for part in args.lessons)]
+    if not lessons:
+        parser.error(f"no lesson id contains any of {args.lessons}; ids: {', '.join(lesson.id for lesson in course())}")
     _isolate()
     workdir = tempfile.mkdtemp(prefix="kzcourse-bench-run-")
     notebooks = {"trivial": nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])}
-    notebooks.update((lesson.id, nbformat.read(lesson.notebook, as_version=4)) for lesson in course())
+    notebooks.update((lesson.id, nbformat.read(lesson.notebook, as_version=4)) for lesson in lessons)
     _run(nbformat.from_dict(notebooks["trivial"]), workdir)  # warm-up, not measured
     times: dict[str, list[float]] = {name: [] for name in notebooks}
     for _ in range(args.runs):

@@ -203,13 +203,18 @@ def plotly_mime_bundle(fig: "go.Figure") -> dict[str, Any]:
     >>> list(bundle), bundle["application/vnd.plotly.v1+json"]["layout"]["meta"]["builder"]
     (['application/vnd.plotly.v1+json'], 'timeline_figure')
     """
+    return _mime_bundle(fig.to_dict())
+
+
+def _mime_bundle(fig_dict: dict[str, Any]) -> dict[str, Any]:
+    """:func:`plotly_mime_bundle` of a figure already turned into a dict (``fig.to_dict()``); the bundle is a new dict."""
     if "plotly.io._renderers" in sys.modules:
         import plotly.io as pio
 
-        return pio.renderers["plotly_mimetype"].to_mimebundle(fig.to_dict())
+        return pio.renderers["plotly_mimetype"].to_mimebundle(fig_dict)
     from plotly.io.base_renderers import PlotlyRenderer
 
-    return PlotlyRenderer().to_mimebundle(fig.to_dict())
+    return PlotlyRenderer().to_mimebundle(fig_dict)
 
 
 def plotly_default_is_mimetype() -> bool:
@@ -309,17 +314,23 @@ def figure_html(fig: "go.Figure", *, include_plotlyjs: bool = False) -> str:
     >>> html_.startswith('<div id="kzcourse-timeline_figure-'), "Plotly.newPlot" in html_, len(html_) < 1_000_000
     (True, True, True)
     """
+    return _figure_html(fig.to_dict(), include_plotlyjs=include_plotlyjs)
+
+
+def _figure_html(fig_dict: dict[str, Any], *, include_plotlyjs: bool) -> str:
+    """:func:`figure_html` of a figure already turned into a dict (``fig.to_dict()``, whose trace uids this drops)."""
     import json
 
     import plotly.io as pio
 
-    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
-    text = pio.to_json(fig, validate=False)
+    layout = fig_dict.get("layout", {})
+    meta = layout.get("meta") if isinstance(layout.get("meta"), dict) else {}
+    text = pio.to_json(fig_dict, validate=False)
     div_id = f"kzcourse-{meta.get('builder', 'figure')}-{_crc(text)}"
     config = json.dumps({"displaylogo": False, "responsive": True})
     js = _CHART_JS % {"id": json.dumps(div_id), "fig": text.replace("</", "<\\/"), "config": config}
     alt = html.escape(meta.get("alt", ""))
-    width = f"width:{fig.layout.width}px;" if fig.layout.width else ""
+    width = f"width:{layout['width']}px;" if layout.get("width") else ""
     div = (f'<div id="{div_id}" class="kzcourse-chart" role="figure" aria-label="{alt}" '
            f'style="{width}min-height:2em"><p>{html.escape(CHART_FALLBACK)}</p></div>')
     return div + "\n" + js + ("\n" + _plotlyjs_script() if include_plotlyjs else "")
@@ -362,10 +373,11 @@ def _make_figure_class() -> type:
                 return super()._ipython_display_()
             from IPython.display import display
 
-            bundle = plotly_mime_bundle(self)
+            fig_dict = self.to_dict()  # once for both outputs: plotly's to_dict deep-copies the whole figure
+            bundle = _mime_bundle(fig_dict)
             # JupyterLab draws the plotly JSON; nbconvert, nbgrader's feedback and the Formgrader show the HTML,
             # the first figure of the kernel carrying plotly.js for the whole page.
-            bundle["text/html"] = figure_html(self, include_plotlyjs=not _PLOTLYJS_SENT)
+            bundle["text/html"] = _figure_html(fig_dict, include_plotlyjs=not _PLOTLYJS_SENT)
             _PLOTLYJS_SENT.append(True)
             display(bundle, raw=True)
             return None
@@ -747,15 +759,26 @@ def _node_traces(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float]
     return traces
 
 
-def _axis_frame(fig: "go.Figure", xrange: list[float], yrange: list[float], *, panels: int = 1,
-                scale: float = _SCALE, title_px: float = 0.0) -> None:
-    """Give the figure the pixel size at which ``scale`` holds: the plot area is exactly the ranges times the scale.
+def _merge(into: dict[str, Any], updates: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``updates`` into the plain dict ``into`` the way ``fig.update_layout`` merges (nested dicts key by key)."""
+    for key, value in updates.items():
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = dict(value) if isinstance(value, Mapping) else value
+    return into
 
-    Panels are stacked top to bottom, each ``title_px`` high above its plot for its title;
-    the legend sits in the right margin, so it never takes room from the plot.
+
+def _axis_frame(traces: Sequence[Mapping[str, Any]], layout: dict[str, Any], xrange: list[float], yrange: list[float],
+                *, panels: int = 1, scale: float = _SCALE, title_px: float = 0.0) -> None:
+    """Give the layout the pixel size at which ``scale`` holds: the plot area is exactly the ranges times the scale.
+
+    Works on the plain trace and layout dicts before they become a figure (``layout`` is
+    updated in place). Panels are stacked top to bottom, each ``title_px`` high above its
+    plot for its title; the legend sits in the right margin, so it never takes room from the plot.
     """
-    legend = [t for t in fig.data if t.showlegend is not False and t.name]
-    titles = len({t.legendgroup for t in legend if t.legendgrouptitle and t.legendgrouptitle.text})
+    legend = [t for t in traces if t.get("showlegend") is not False and t.get("name")]
+    titles = len({t.get("legendgroup") for t in legend if (t.get("legendgrouptitle") or {}).get("text")})
     legend_px = 20 * len(legend) + 27 * titles + 12
     if panels * ((yrange[1] - yrange[0]) * scale + title_px) < legend_px:  # the legend must not be cut off
         extra = (legend_px / panels - title_px) / scale - (yrange[1] - yrange[0])
@@ -763,27 +786,34 @@ def _axis_frame(fig: "go.Figure", xrange: list[float], yrange: list[float], *, p
     plot_w = (xrange[1] - xrange[0]) * scale
     plot_h = (yrange[1] - yrange[0]) * scale
     total_h = panels * (plot_h + title_px)
-    fig.update_layout(width=round(plot_w + _MARGIN["l"] + _LEGEND_PX), height=round(total_h + _MARGIN["t"] + _MARGIN["b"]),
-                      margin=dict(**_MARGIN, r=_LEGEND_PX, autoexpand=False),
-                      legend=dict(x=1.0, xanchor="left", y=1.0, yanchor="top", xref="paper", yref="paper"))
+    _merge(layout, dict(width=round(plot_w + _MARGIN["l"] + _LEGEND_PX), height=round(total_h + _MARGIN["t"] + _MARGIN["b"]),
+                        margin=dict(**_MARGIN, r=_LEGEND_PX, autoexpand=False),
+                        legend=dict(x=1.0, xanchor="left", y=1.0, yanchor="top", xref="paper", yref="paper")))
     for i in range(1, panels + 1):
         suffix = "" if i == 1 else str(i)
         top = 1 - (i - 1) * (plot_h + title_px) / total_h - title_px / total_h
         bottom = top - plot_h / total_h
-        fig.update_layout({
+        _merge(layout, {
             f"xaxis{suffix}": dict(visible=False, range=xrange, domain=[0, 1], anchor=f"y{suffix}", fixedrange=False),
             f"yaxis{suffix}": dict(visible=False, range=yrange, domain=[max(bottom, 0), min(top, 1)],
                                    anchor=f"x{suffix}", scaleanchor=f"x{suffix}", scaleratio=1),
         })
 
 
-def _base_layout(title: str, meta: dict[str, Any], *, folder: str | Path | None = None, **extra: Any) -> dict[str, Any]:
-    """The layout every builder shares; a data ``folder`` other than the packaged one is noted in ``meta``."""
+def _base_layout(title: str, meta: dict[str, Any], *, folder: str | Path | None = None, template: Any = None,
+                 **extra: Any) -> dict[str, Any]:
+    """The layout every builder shares; a data ``folder`` other than the packaged one is noted in ``meta``.
+
+    ``template=None`` lets plotly apply its default template when the figure is made (the
+    timeline's grid comes from it); the network charts pass ``{}``, no template: they set
+    every colour, font and margin they use and hide their axes, and plotly's default
+    template would cost a JSON load in each kernel and 7 KB in each figure's output.
+    """
     if folder is not None:
         meta["folder"] = str(folder)
     return dict(
-        title=dict(text=title, x=0.01, xanchor="left"), meta=meta, height=_HEIGHT, font=_FONT,
-        template=None, paper_bgcolor="white", plot_bgcolor="white", hovermode="closest",
+        title=dict(text=title, x=0.01, xanchor="left"), meta=meta, height=_HEIGHT, font=dict(_FONT),
+        template=template, paper_bgcolor="white", plot_bgcolor="white", hovermode="closest",
         hoverlabel=dict(bgcolor="white", font=dict(size=12), align="left"),
         legend=dict(groupclick="toggleitem", itemsizing="constant", tracegroupgap=3),
         margin=dict(l=10, r=10, t=60, b=10), **extra,
@@ -863,11 +893,11 @@ def network_figure(
     traces += _label_traces(graph, labels, pos, axes=axes)
     meta = {"alt": _network_caption(graph, f"phase '{phase}' ({network.PHASE_LABELS[phase]})"),
             "builder": "network_figure", "phase": phase, "relations": kinds if relations is not None else None}
-    fig = _figure_class()(traces, layout=_base_layout(f"Who was tied to whom: {network.PHASE_LABELS[phase]}", meta, folder=folder,
-                                                shapes=_group_shapes(graph, pos, "x", "y")))
+    layout = _base_layout(f"Who was tied to whom: {network.PHASE_LABELS[phase]}", meta, folder=folder, template={},
+                          shapes=_group_shapes(graph, pos, "x", "y"))
     xrange, yrange = _frame(labels.values(), [pos[n] for n in graph.nodes], [sizes[n] for n in graph.nodes])
-    _axis_frame(fig, xrange, yrange)
-    return fig
+    _axis_frame(traces, layout, xrange, yrange)
+    return _figure_class()(traces, layout=layout)  # built whole from dicts: plotly validates it once
 
 
 def phase_comparison_figure(
@@ -900,7 +930,6 @@ def phase_comparison_figure(
     chosen = check_choices(phases, network.PHASES, what="phase")
     _check_size_by(size_by)
     pos = circle_layout(folder)
-    fig = _figure_class()()
     frames: list[tuple[list[float], list[float]]] = []
     shown: set[str] = set()
     previous = None
@@ -963,8 +992,6 @@ def phase_comparison_figure(
         frames.append(_frame(labels.values(), [pos[n] for n in graph.nodes], [sizes[n] for n in graph.nodes]))
         shapes += _group_shapes(graph, pos, f"x{suffix}", f"y{suffix}")
         previous = graph
-    fig.add_traces(traces)  # all at once: plotly validates every trace, and every shape below, once
-    fig.update_layout(shapes=shapes)
     alt = (
         f"The actors' network in {len(chosen)} phases, one panel below the other ({', '.join(chosen)}), every actor at the "
         f"same place in each panel. {'; '.join(summary) or 'No changes shown'}. Ties made since the previous "
@@ -972,15 +999,17 @@ def phase_comparison_figure(
         "the phases it holds in."
     )
     meta = {"alt": alt, "builder": "phase_comparison_figure", "phases": chosen}
-    fig.update_layout(**_base_layout("Ties cut and made as the crisis unfolded", meta, folder=folder))
+    layout = _base_layout("Ties cut and made as the crisis unfolded", meta, folder=folder, template={}, shapes=shapes)
     xrange, yrange = _union(f[0] for f in frames), _union(f[1] for f in frames)
     title_px = 34.0
-    _axis_frame(fig, xrange, yrange, panels=len(chosen), title_px=title_px)
-    for i, phase in enumerate(chosen, start=1):
-        domain = fig.layout["yaxis" if i == 1 else f"yaxis{i}"].domain
-        fig.add_annotation(text=network.PHASE_LABELS[phase], xref="paper", yref="paper", x=0.0, xanchor="left",
-                           y=domain[1], yanchor="bottom", showarrow=False, font=dict(size=15, color="#222222"))
-    return fig
+    _axis_frame(traces, layout, xrange, yrange, panels=len(chosen), title_px=title_px)
+    layout["annotations"] = [
+        dict(text=network.PHASE_LABELS[phase], xref="paper", yref="paper", x=0.0, xanchor="left",
+             y=layout["yaxis" if i == 1 else f"yaxis{i}"]["domain"][1], yanchor="bottom", showarrow=False,
+             font=dict(size=15, color="#222222"))
+        for i, phase in enumerate(chosen, start=1)
+    ]
+    return _figure_class()(traces, layout=layout)  # built whole from dicts: plotly validates every trace and shape once
 
 
 def ego_figure(
@@ -1022,12 +1051,12 @@ def ego_figure(
     alt = _network_caption(graph, f"within {radius} tie{'s' if radius > 1 else ''} of {name}, phase '{phase}'")
     alt = alt.replace("Actors sit in sectors by group", f"{name} is in the middle; rings show distance in ties")
     meta = {"alt": alt, "builder": "ego_figure", "actor_id": actor_id, "phase": phase, "radius": radius}
-    fig = _figure_class()(traces, layout=_base_layout(f"{name}'s ties: {network.PHASE_LABELS[phase]}", meta, folder=folder))
+    layout = _base_layout(f"{name}'s ties: {network.PHASE_LABELS[phase]}", meta, folder=folder, template={})
     xrange, yrange = _frame(labels.values(), [pos[n] for n in graph.nodes], [sizes[n] for n in graph.nodes], scale=scale)
     # Room for the title and the legend, whatever the size of the network.
     yrange = [yrange[0], max(yrange[1], yrange[0] + 420 / scale)]
-    _axis_frame(fig, xrange, yrange, scale=scale)
-    return fig
+    _axis_frame(traces, layout, xrange, yrange, scale=scale)
+    return _figure_class()(traces, layout=layout)
 
 
 # --------------------------------------------------------------------------- timeline

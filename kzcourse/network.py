@@ -30,6 +30,8 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -363,14 +365,66 @@ def centrality_table(phase: str, *, folder: str | Path | None = None) -> "pd.Dat
     return table.copy(deep=True)
 
 
+#: Tables :func:`graph_centrality` has measured, keyed by what they depend on (see :func:`_centrality_key`),
+#: newest last; at most :data:`_CENTRALITY_CACHE_SIZE` are kept.
+_CENTRALITY_CACHE: "OrderedDict[tuple, pd.DataFrame]" = OrderedDict()
+_CENTRALITY_CACHE_SIZE = 64
+_CENTRALITY_LOCK = threading.Lock()
+
+
+def _centrality_key(graph: "nx.MultiDiGraph") -> tuple | None:
+    """Everything the centrality table of ``graph`` depends on, as an immutable key; None if it cannot be hashed.
+
+    The table depends on the graph's class (directed or not), its nodes in order with their
+    ``name``, ``group`` and ``kind``, and its edges as (source, target) pairs in order (the
+    edge keys and other attributes do not count). Two graphs with equal keys have equal tables.
+    """
+    key = (
+        type(graph),
+        tuple((n, d.get("name"), d.get("group"), d.get("kind")) for n, d in graph.nodes(data=True)),
+        tuple(graph.edges()),
+    )
+    try:
+        hash(key)
+    except TypeError:  # an attribute someone set to a list or dict: measure without the cache
+        return None
+    return key
+
+
 def graph_centrality(graph: "nx.MultiDiGraph") -> "pd.DataFrame":
     """Measure the centrality of every node of ``graph`` (a graph from :func:`actor_graph` or :func:`ego_graph`).
 
-    Returns the table :func:`centrality_table` describes.
+    Returns the table :func:`centrality_table` describes. The same network (same nodes and
+    names, same ties in the same order) is measured once per process: the charts, the lessons
+    and their tests all measure the networks of the three phases, and betweenness is the slow part.
+    Each call returns a new copy of the table.
 
     >>> graph_centrality(actor_graph("after")).index.name
     'actor_id'
+    >>> g = actor_graph("crisis")
+    >>> graph_centrality(g).equals(graph_centrality(actor_graph("crisis")))
+    True
+    >>> g.remove_edges_from([(u, v, k) for u, v, k in g.edges(keys=True) if u == "tokayev" or v == "tokayev"])
+    >>> int(graph_centrality(g).loc["tokayev", "degree"])
+    0
     """
+    key = _centrality_key(graph)
+    if key is not None:
+        with _CENTRALITY_LOCK:
+            table = _CENTRALITY_CACHE.get(key)
+            if table is not None:
+                _CENTRALITY_CACHE.move_to_end(key)
+                return table.copy(deep=True)
+    table = _measure_centrality(graph)
+    if key is not None:
+        with _CENTRALITY_LOCK:
+            _CENTRALITY_CACHE[key] = table
+            while len(_CENTRALITY_CACHE) > _CENTRALITY_CACHE_SIZE:
+                _CENTRALITY_CACHE.popitem(last=False)
+    return table.copy(deep=True)
+
+
+def _measure_centrality(graph: "nx.MultiDiGraph") -> "pd.DataFrame":
     import networkx as nx
     import pandas as pd
 

@@ -197,3 +197,20 @@ def test_bad_input_names_the_value_and_the_choices(call, match):
     with pytest.raises(ChoiceError, match=match) as info:
         call()
     assert isinstance(info.value, KzCourseError)
+
+
+def test_graph_centrality_remembers_a_network_but_measures_every_change(folder):
+    """graph_centrality reuses the table of an equal network; a renamed actor or a removed tie is measured afresh."""
+    g = network.actor_graph("crisis", folder=folder)
+    first = network.graph_centrality(g)
+    first.loc["tokayev", "degree"] = -1  # the caller's copy: the next answer is untouched
+    assert network.graph_centrality(network.actor_graph("crisis", folder=folder)).equals(network._measure_centrality(g))
+    g.nodes["tokayev"]["name"] = "renamed"
+    assert network.graph_centrality(g).loc["tokayev", "name"] == "renamed"
+    ties = [(u, v, k) for u, v, k in g.edges(keys=True) if "tokayev" in (u, v)]
+    g.remove_edges_from(ties[:3])
+    table = network.graph_centrality(g)
+    assert table.equals(network._measure_centrality(g))
+    assert table.loc["tokayev", "degree"] == network._measure_centrality(network.actor_graph("crisis", folder=folder)).loc["tokayev", "degree"] - 3
+    g.nodes["tokayev"]["name"] = ["not", "hashable"]  # such a graph is measured, just not remembered
+    assert network.graph_centrality(g).loc["tokayev", "degree"] == table.loc["tokayev", "degree"]
