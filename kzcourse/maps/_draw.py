@@ -224,6 +224,7 @@ _KZ_CSS = """<style>
   font:12px/1.4 sans-serif;color:#000;}
 .kz-legend h4{margin:0 0 4px;font-size:13px;}
 .kz-legend div{display:flex;align-items:center;gap:6px;}
+.kz-legend div[hidden]{display:none;}
 .kz-slider input{width:180px;vertical-align:middle;}
 .kz-sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;}
 .leaflet-tooltip.kz-tip,.kz-map .leaflet-tooltip{white-space:normal;max-width:260px;width:max-content;}
@@ -259,9 +260,15 @@ def _macro(template: str, **attrs: Any):
     return element
 
 
-def _legend(title: str, entries: list[tuple[str, str]], credit: str, caption: str):
-    """A Leaflet control listing ``(svg, label)`` entries, plus a hidden caption for screen readers."""
-    rows = "".join(f"<div>{svg}<span>{html.escape(label)}</span></div>" for svg, label in entries)
+def _legend(title: str, entries: list[tuple[str, ...]], credit: str, caption: str):
+    """A Leaflet control listing ``(svg, label)`` entries, plus a hidden caption for screen readers.
+
+    An entry ``(svg, label, event_type)`` marks its row with ``data-kz-type``, so that a map's
+    own controller (the Almaty map's day view) can hide the rows of event types it does not draw.
+    """
+    rows = "".join(
+        f"<div{_type_attr(entry)}>{entry[0]}<span>{html.escape(entry[1])}</span></div>" for entry in entries
+    )
     body = f'<h4>{html.escape(title)}</h4>{rows}<p class="kz-sr-only">{html.escape(caption)}</p>'
     return _macro(
         """{% macro script(this, kwargs) %}
@@ -282,6 +289,10 @@ def _legend(title: str, entries: list[tuple[str, str]], credit: str, caption: st
         body=body,
         credit=credit,
     )
+
+
+def _type_attr(entry: tuple[str, ...]) -> str:
+    return f' data-kz-type="{html.escape(entry[2], quote=True)}"' if len(entry) > 2 else ""
 
 
 def _marker(location, style: MarkerStyle, *, tooltip: str, popup: str | None = None, css: str = "", rotate: float = 0.0,

@@ -101,6 +101,12 @@ _VIEW_JS = """{% macro script(this, kwargs) %}
             if (on && !map.hasLayer(groups[name])) { map.addLayer(groups[name]); }
             if (!on && map.hasLayer(groups[name])) { map.removeLayer(groups[name]); }
         });
+        // The legend lists only the event types drawn now: ticked, and with a marker up to the day shown.
+        var drawnTypes = {};
+        items.forEach(function (item) { if (item.on && item[1] === "events") { drawnTypes[item[2][0][1]] = true; } });
+        map.getContainer().querySelectorAll(".kz-legend [data-kz-type]").forEach(function (row) {
+            row.hidden = !drawnTypes[row.getAttribute("data-kz-type")];
+        });
         hubs.forEach(function (hub) {
             var n = hub[1].filter(function (i) { return items[i].on; }).length;
             hub[0].setContent(n + " site" + (n === 1 ? "" : "s") + " placed at " + hub[2]);
@@ -303,7 +309,7 @@ def almaty_map(
     kinds = {places[row[1]].kind for row in drawn if row[0] != "events"}
     entries = [(_svg(s.shape, s.colour, 16), s.label) for k, s in PLACE_STYLES.items() if k in kinds]
     drawn_types = {events[row[1]].event_type for row in drawn if row[0] == "events"}
-    entries += [(_svg(_event_style(t).shape, _event_style(t).colour, 14), t) for t in types if t in drawn_types]
+    entries += [(_svg(_event_style(t).shape, _event_style(t).colour, 14), t, t) for t in types if t in drawn_types]
     m.add_child(_legend("Almaty, January 2022", entries, _NE_ATTRIBUTION, caption))
     if day_ is None and controller_items:
         first = FIRST_DAY.day

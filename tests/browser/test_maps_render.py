@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kzcourse import geo, maps, queries
+from kzcourse import data, geo, maps, queries
 from kzcourse.maps._draw import OFFLINE_NOTICE
 from tests.browser.helpers import open_html
 
@@ -99,13 +99,23 @@ def test_explorer_message_changes_markers_but_keeps_the_view(browser_page, tmp_p
     browser_page.wait_for_timeout(300)
     before = inner.evaluate("() => { const m = Object.values(window).find(v => v && v._leaflet_id && v.setView); return [m.getCenter().lat, m.getCenter().lng, m.getZoom()]; }")
     types = queries.all_event_types()
-    for day, chosen in ((4, types), (6, ["Riots"]), (19, types)):
+    events = data.load("events")
+    for day, chosen in ((4, types), (6, ["Riots"]), (19, ["Protests", "Riots"]), (19, types)):
         message = {"kzcourse": {"day": day, "layers": ["countries", "city", "sites", "events"], "event_types": chosen, "external": True}}
         assert len(json.dumps(message)) < 20_000
         inner.evaluate("m => window.postMessage(m, '*')", message)
         browser_page.wait_for_timeout(200)
         shown = inner.evaluate("() => document.querySelectorAll('.leaflet-marker-icon').length")
-        assert shown == len(queries.almaty_visible(day, chosen)), (day, chosen)
+        visible = queries.almaty_visible(day, chosen)
+        assert shown == len(visible), (day, chosen)
+        # The legend lists only the event types of the events drawn: ticked, and happened by that day.
+        legend = inner.evaluate("() => [...document.querySelectorAll('.kz-legend [data-kz-type]')]"
+                                ".filter(r => r.offsetParent !== null).map(r => r.textContent)")
+        kinds = events.set_index("event_id").loc[visible.loc[visible["layer"] == "events", "id"], "event_type"]
+        assert sorted(legend) == sorted(set(kinds)), (day, chosen, legend)
+        if chosen == ["Riots"]:
+            ARTIFACTS.mkdir(exist_ok=True)
+            browser_page.screenshot(path=str(ARTIFACTS / "maps-almaty-explorer-riots-only.png"))
         after = inner.evaluate("() => { const m = Object.values(window).find(v => v && v._leaflet_id && v.setView); return [m.getCenter().lat, m.getCenter().lng, m.getZoom()]; }")
         assert after == pytest.approx(before)
     assert inner.evaluate("() => document.querySelectorAll('.kz-slider').length") == 0  # one day control: the explorer's
