@@ -39,6 +39,7 @@ from kzcourse.errors import InputTypeError
 from kzcourse.maps._draw import (
     BORDER_PLACES,
     EVENT_SHAPES,
+    LABEL_ZOOMS,
     LAYERS,
     MAP_NAMES,
     OFFLINE_ENV,

@@ -331,23 +331,45 @@ _LABELS_JS = """{% macro script(this, kwargs) %}
 (function () {
     var map = {{ this._parent.get_name() }};
     var group = L.layerGroup().addTo(map);
+    var placed = [];
     {{ this.labels|tojson }}.forEach(function (l) {
         var tip = L.tooltip({permanent: true, interactive: false, direction: l[3], offset: l[4], className: l[2], opacity: 1})
             .setLatLng([l[0], l[1]]).setContent(l[5]);
         group.addLayer(tip);
+        if (l[6]) { placed.push([tip, l[6]]); }
     });
+    // Labels placed for several zooms take the placement of the nearest one at every zoom change.
+    function place() {
+        var z = map.getZoom();
+        placed.forEach(function (p) {
+            var zooms = Object.keys(p[1]).map(Number), best = zooms[0];
+            zooms.forEach(function (k) { if (Math.abs(k - z) < Math.abs(best - z)) { best = k; } });
+            var choice = p[1][best];
+            if (p[0].options.direction === choice[0] && p[0].options.offset[0] === choice[1][0] &&
+                p[0].options.offset[1] === choice[1][1] && p[0].options.opacity === 1) { return; }
+            p[0].setOpacity(choice[0] === "hidden" ? 0 : 1);
+            if (choice[0] === "hidden") { return; }
+            p[0].options.direction = choice[0];
+            p[0].options.offset = choice[1];
+            if (p[0]._map) { p[0].update(); }
+        });
+    }
+    if (placed.length) { map.on("zoomend", place); place(); }
     window[{{ this.get_name()|tojson }}] = group;
 })();
 {% endmacro %}"""
 
 
-def _labels(labels: list[tuple[float, float, str, str, str, tuple[int, int]]], name: str = "KzLabels"):
+def _labels(labels: list[tuple], name: str = "KzLabels"):
     """Permanent text labels on the map: ``(lat, lon, text, css class, direction, (dx, dy) offset)`` each.
 
+    A seventh item, ``{zoom: (direction, offset)}`` (from :func:`_label_sides_by_zoom`), makes
+    the label move to the placement of the nearest listed zoom whenever the map's zoom changes.
     They are Leaflet tooltips (text in the page, read by screen readers), not markers.
     """
-    rows = [[float(lat), float(lon), css, direction, list(offset), html.escape(text)]
-            for lat, lon, text, css, direction, offset in labels]
+    rows = [[float(lat), float(lon), css, direction, list(offset), html.escape(text),
+             {str(z): [d, list(o)] for z, (d, o) in rest[0].items()} if rest else None]
+            for lat, lon, text, css, direction, offset, *rest in labels]
     return _macro(_LABELS_JS, name=name, labels=rows)
 
 
@@ -597,12 +619,17 @@ def _fit_zoom(points: list[tuple[float, float]], width: int = 980, height: int =
 
 
 def _label_sides(points: list[tuple[float, float]], texts: list[str] | None = None, *, zoom: float | None = None,
-                 char_px: float = 7.0, line_px: float = 16.0) -> list[tuple[str, tuple[int, int]]]:
+                 char_px: float = 7.0, line_px: float = 16.0, gap: float = 4.0,
+                 hide_crowded: bool = False) -> list[tuple[str, tuple[int, int]]]:
     """Direction and pixel offset of each point's label so that labels do not overlap each other or the markers.
 
-    At the zoom the map opens with (from :func:`_fit_zoom` unless given), each label tries
-    right, left, above and below its marker and takes the first place free of the labels
-    placed before it and of every marker; if none is free it goes right.
+    At the zoom given (by default the one the map opens with, from :func:`_fit_zoom`), each
+    label tries right, left, above and below its marker, then right and left half a line and
+    a whole line higher or lower (every place touches the marker's corner), and takes the first place that keeps
+    ``gap`` pixels free of the labels placed before it and clear of every marker. If none is
+    free, it takes the place that overlaps the labels already placed least, or, with
+    ``hide_crowded``, the direction ``'hidden'``: no label at that zoom (the marker's own
+    tooltip still names the place). Points placed first keep their natural place.
 
     >>> _label_sides([(43.65, 51.2), (43.34, 52.86)], ["Aktau, 2 Jan", "Zhanaozen, 2 Jan"], zoom=4)
     [('left', (-12, 0)), ('right', (12, 0))]
@@ -615,17 +642,62 @@ def _label_sides(points: list[tuple[float, float]], texts: list[str] | None = No
     out = []
     for (x, y), text in zip(px, texts):
         w, h = max(len(text), 4) * char_px, line_px
-        candidates = [("right", (12, 0), (x + 12, y - h / 2, x + 12 + w, y + h / 2)),
-                      ("left", (-12, 0), (x - 12 - w, y - h / 2, x - 12, y + h / 2)),
-                      ("top", (0, -12), (x - w / 2, y - 12 - h, x + w / 2, y - 12)),
-                      ("bottom", (0, 12), (x - w / 2, y + 12, x + w / 2, y + 12 + h))]
-        def free(box):
-            return not any(box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3]
-                           for o in boxes + [m for m in markers if not (m[0] < x < m[2] and m[1] < y < m[3])])
-        side, offset, box = next((c for c in candidates if free(c[2])), candidates[0])
-        boxes.append(box)
+        shift = round(h / 2 + gap)
+        # Every place touches the marker: a label further away would sit beside another city's marker.
+        candidates = [("right", (12, 0)), ("left", (-12, 0)), ("top", (0, -12)), ("bottom", (0, 12))]
+        for dy in (shift, round(h + gap)):  # half a line, then a whole line, higher or lower
+            candidates += [("right", (12, -dy)), ("right", (12, dy)), ("left", (-12, -dy)), ("left", (-12, dy))]
+
+        def box(side: str, offset: tuple[int, int]) -> tuple[float, float, float, float]:
+            cx, cy = x + offset[0], y + offset[1]
+            if side == "right":
+                return (cx, cy - h / 2, cx + w, cy + h / 2)
+            if side == "left":
+                return (cx - w, cy - h / 2, cx, cy + h / 2)
+            if side == "top":
+                return (cx - w / 2, cy - h, cx + w / 2, cy)
+            return (cx - w / 2, cy, cx + w / 2, cy + h)
+
+        def free(b: tuple[float, float, float, float]) -> bool:
+            return not any(b[0] < o[2] + gap and o[0] < b[2] + gap and b[1] < o[3] + gap and o[1] < b[3] + gap
+                           for o in boxes) and not any(
+                b[0] < m[2] and m[0] < b[2] and b[1] < m[3] and m[1] < b[3]
+                for m in markers if not (m[0] < x < m[2] and m[1] < y < m[3]))
+
+        def crowding(b: tuple[float, float, float, float]) -> float:
+            return sum(max(0.0, min(b[2], o[2]) - max(b[0], o[0]) + gap) * max(0.0, min(b[3], o[3]) - max(b[1], o[1]) + gap)
+                       for o in boxes)
+
+        # The first free place; where none is, the one that overlaps the labels already placed least (or none).
+        choice = next((c for c in candidates if free(box(*c))), None)
+        if choice is None and hide_crowded:
+            out.append(("hidden", (0, 0)))
+            continue
+        side, offset = choice or min(candidates, key=lambda c: crowding(box(*c)))
+        boxes.append(box(side, offset))
         out.append((side, offset))
     return out
+
+
+#: Zooms for which :func:`_label_sides_by_zoom` places labels: a narrow notebook opens the
+#: country maps at 3, a wide one at 4; 5 and 6 are a student's first steps in.
+LABEL_ZOOMS: tuple[int, ...] = (3, 4, 5, 6)
+
+
+def _label_sides_by_zoom(points: list[tuple[float, float]], texts: list[str],
+                         zooms: Iterable[int] = LABEL_ZOOMS) -> list[dict[int, tuple[str, tuple[int, int]]]]:
+    """:func:`_label_sides` at each of ``zooms``: per point, zoom -> (direction, offset).
+
+    The map's labels switch to the placement of the nearest of these zooms whenever the
+    zoom changes (see :func:`_labels`), so labels stay apart whatever size the map opens at.
+    A label with no free place at a zoom is ``'hidden'`` there (points listed first win).
+
+    >>> by = _label_sides_by_zoom([(43.65, 51.2), (43.34, 52.86)], ["Aktau, 2 Jan", "Zhanaozen, 2 Jan"])
+    >>> sorted(by[0]), by[0][4]
+    ([3, 4, 5, 6], ('left', (-12, 0)))
+    """
+    per_zoom = {z: _label_sides(points, texts, zoom=z, hide_crowded=True) for z in zooms}
+    return [{z: per_zoom[z][i] for z in per_zoom} for i in range(len(points))]
 
 
 def _country_labels(codes: Iterable[str] | None = None) -> list[tuple[float, float, str, str, str, tuple[int, int]]]:

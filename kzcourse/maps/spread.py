@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from kzcourse import data, queries
 from kzcourse.maps._draw import (
-    _label_sides,
+    _label_sides_by_zoom,
     _labels,
     _load,
     MapDescription,
@@ -113,9 +113,12 @@ def spread_map(offline: bool | None = None, *, folder: str | Path | None = None)
     start = spread["first_day"].min() if len(spread) else None
     used_styles: set[int] = set()
     day_labels = []
-    sides = _label_sides([(float(r.lat), float(r.lon)) for r in spread.itertuples()],
-                         [f"{r.name}, {_short_day(r.first_day)}" for r in spread.itertuples()], zoom=4)
-    for r, (side, off) in zip(spread.itertuples(), sides):
+    # Placed for each zoom the map may open at (a narrow notebook shows it at 3, a wide one at 4) and the
+    # first zooms in: the labels switch placement with the zoom, so they never touch.
+    by_zoom = _label_sides_by_zoom([(float(r.lat), float(r.lon)) for r in spread.itertuples()],
+                                   [f"{r.name}, {_short_day(r.first_day)}" for r in spread.itertuples()])
+    for r, placements in zip(spread.itertuples(), by_zoom):
+        side, off = placements[4]
         lag = (r.first_day - start).days
         style = _SPREAD_STYLES[min(lag, 2)]
         used_styles.add(min(lag, 2))
@@ -125,7 +128,7 @@ def spread_map(offline: bool | None = None, *, folder: str | Path | None = None)
             f'<p>{_esc(r.notes)}</p><div class="kz-cite">Source: {_esc(cite(r.cite))}</div></div>'
         )
         _marker((r.lat, r.lon), style, tooltip=tip, popup=popup, css="kz-spread").add_to(cities)
-        day_labels.append((r.lat, r.lon, f"{r.name}, {_short_day(r.first_day)}", "kz-place-label", side, off))
+        day_labels.append((r.lat, r.lon, f"{r.name}, {_short_day(r.first_day)}", "kz-place-label", side, off, placements))
         rows.append(
             {
                 "what": "protests reached" if lag else "protests began",
