@@ -8,7 +8,7 @@ foreign keys, and that every citation points to an existing paragraph or source.
 
 >>> from kzcourse import data
 >>> data.TABLES
-('sources', 'actors', 'relations', 'places', 'events', 'claims', 'figures')
+('sources', 'actors', 'relations', 'places', 'events', 'claims', 'attributions', 'figures')
 >>> paras = data.paragraphs()
 >>> paras.loc[0, "paragraph_id"], paras.loc[0, "text"][:40]
 ('P1', 'In the midst of the crisis, the leader o')
@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 #: Names of the tables, in the order they are best read.
-TABLES: tuple[str, ...] = ("sources", "actors", "relations", "places", "events", "claims", "figures")
+TABLES: tuple[str, ...] = ("sources", "actors", "relations", "places", "events", "claims", "attributions", "figures")
 
 #: File name of the seed article inside the package data folder (a byte-for-byte copy of seeds/).
 ARTICLE_FILE = "article.txt"
@@ -386,11 +386,26 @@ def _check_integrity(package: dict[str, Any], texts: tuple[str, ...], tables: di
     _check_figures(tables)
     _check_publisher_kinds(tables)
     texts = {f"P{i}": text for i, text in enumerate(texts, start=1)}
-    for row in tables["claims"]:
-        if row["quote"] not in texts.get(row["paragraph"], ""):
+    for name in ("claims", "attributions"):
+        for row in tables[name]:
+            if row["quote"] not in texts.get(row["paragraph"], ""):
+                raise DataError(
+                    f"{_Where(f'{name}.csv', row['__row__'], 'quote')}: the quote {row['quote']!r} does not appear in "
+                    f"paragraph {row['paragraph']}. Copy the words exactly from the article."
+                )
+    for row in tables["attributions"]:
+        reporter = row["voice"] == "reporter"
+        if reporter != (row["speaker_kind"] == "reporter") or (reporter and (row["speaker"] or row["speaker_id"])):
             raise DataError(
-                f"{_Where('claims.csv', row['__row__'], 'quote')}: the quote {row['quote']!r} does not appear in "
-                f"paragraph {row['paragraph']}. Copy the words exactly from the article."
+                f"{_Where('attributions.csv', row['__row__'], 'speaker_kind')}: statement {row['statement_id']!r} has "
+                f"voice {row['voice']!r}, speaker {row['speaker']!r} and speaker_kind {row['speaker_kind']!r}. The "
+                "reporter's own statements have speaker_kind 'reporter' and no speaker; attributed and quoted ones name "
+                "their speaker and its kind."
+            )
+        if not reporter and not row["speaker"]:
+            raise DataError(
+                f"{_Where('attributions.csv', row['__row__'], 'speaker')}: statement {row['statement_id']!r} is "
+                f"{row['voice']} but names no speaker. Write who is credited, as the article names them."
             )
 
 
@@ -742,7 +757,7 @@ def load(name: str, folder: str | Path | None = None) -> "pd.DataFrame":
     >>> load("event")
     Traceback (most recent call last):
     ...
-    kzcourse.errors.ChoiceError: Unknown table name 'event' (str). Did you mean 'events'? Valid choices: 'actors', 'claims', 'events', 'figures', 'places', 'relations', 'sources'. Use kzcourse.data.TABLES to list them.
+    kzcourse.errors.ChoiceError: Unknown table name 'event' (str). Did you mean 'events'? Valid choices: 'actors', 'attributions', 'claims', 'events', 'figures', 'places', 'relations', 'sources'. Use kzcourse.data.TABLES to list them.
     """
     return dataset(folder).load(name)
 

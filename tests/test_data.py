@@ -180,6 +180,34 @@ def test_claim_quotes_are_verbatim():
         assert row["quote"] in data.paragraph(row["paragraph"]), row["claim_id"]
 
 
+def test_attribution_quotes_are_verbatim_and_quoted_words_stand_in_quotation_marks():
+    """Every statement of ``attributions`` stands in its paragraph; a 'quoted' one holds quotation marks."""
+    statements = data.load("attributions")
+    for _, row in statements.iterrows():
+        assert row["quote"] in data.paragraph(row["paragraph"]), row["statement_id"]
+        assert row["cite"].split(";")[0] == row["paragraph"], row["statement_id"]
+        if row["voice"] == "quoted":
+            assert "\u201c" in row["quote"] or '"' in row["quote"], row["statement_id"]
+
+
+def test_attributions_read_the_traps_of_the_wording():
+    """Scare quotes are not a quotation (P5); speculation is attributed without a 'said' (P17); after 'local reports
+    said' the reporter speaks again (P30); the street speaks once, in a slogan (P28)."""
+    s = data.load("attributions").set_index("statement_id")
+    assert s.loc["V06", ["paragraph", "voice"]].tolist() == ["P5", "reporter"] and "\u201cpeacekeeping\u201d" in s.loc["V06", "quote"]
+    assert s.loc["V20", ["paragraph", "voice", "speaker_kind"]].tolist() == ["P17", "attributed", "unnamed"]
+    assert "said" not in s.loc["V20", "quote"]
+    assert s.loc["V37", ["paragraph", "voice"]].tolist() == ["P30", "reporter"]
+    assert s.loc[s["speaker_kind"] == "street"].index.tolist() == ["V34"]
+    assert s.loc["V34", "paragraph"] == "P28"
+
+
+def test_every_named_speaker_of_the_article_has_statements():
+    """Marat, Anceschi, Kazhegeldin, Tokayev, the KNB and Freedom House each have rows under their actor id."""
+    speakers = set(data.load("attributions")["speaker_id"].dropna())
+    assert {"marat", "anceschi", "kazhegeldin", "tokayev", "knb", "freedom_house", "protesters"} <= speakers
+
+
 def test_data_dictionary_lists_every_field():
     for name in data.TABLES:
         dictionary = data.describe_table(name)
@@ -296,6 +324,28 @@ def test_changed_quote_is_caught(data_copy):
     _edit(data_copy / "claims.csv", 1, "quote", "words the article never printed")
     with pytest.raises(DataError, match=r"the quote 'words the article never printed' does not appear in paragraph P"):
         data.load("claims", folder=data_copy)
+
+
+def test_changed_attribution_quote_is_caught(data_copy):
+    _edit(data_copy / "attributions.csv", 1, "quote", "words the article never printed")
+    with pytest.raises(DataError, match=r"attributions\.csv, row 1 .*the quote 'words the article never printed' does not "
+                                        r"appear in paragraph P1"):
+        data.load("attributions", folder=data_copy)
+
+
+def test_a_reporter_statement_with_a_speaker_is_caught(data_copy):
+    _edit(data_copy / "attributions.csv", 1, "speaker", "Erica Marat")
+    with pytest.raises(DataError, match=r"attributions\.csv, row 1 .*statement 'V01' has voice 'reporter', speaker "
+                                        r"'Erica Marat'.*no speaker"):
+        data.load("attributions", folder=data_copy)
+
+
+def test_an_attributed_statement_without_its_speaker_is_caught(data_copy):
+    rows = data.load("attributions")
+    row = int(rows.index[rows["statement_id"] == "V07"][0]) + 1
+    _edit(data_copy / "attributions.csv", row, "speaker", "")
+    with pytest.raises(DataError, match=r"field 'speaker': statement 'V07' is attributed but names no speaker"):
+        data.load("attributions", folder=data_copy)
 
 
 def test_wrong_header_is_caught(data_copy):
