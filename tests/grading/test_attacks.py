@@ -92,7 +92,7 @@ def graded(tmp_path_factory):
     result = subprocess.run([sys.executable, "-m", "kzcourse", "grade", "--jobs", "2", "--timeout", "20"],
                             cwd=course, env=grade_env, capture_output=True, text=True, timeout=1800)
     feedback = kz("feedback", "--release-ungraded", cwd=course)  # written answers await hand grading
-    got = {s: sum(v[0] or 0 for c, v in cells.items() if not c.startswith("comment:") and c != "w1")
+    got = {s: sum(v[0] or 0 for c, v in cells.items() if not c.startswith(("comment:", "w")))
            for (s, _), cells in scores(course).items()}
     return {"course": course, "source": source, "grade": result, "feedback": feedback, "totals": got,
             "journal": [json.loads(l) for l in (course / ".kzcourse" / "journal.jsonl").read_text().splitlines()]}
