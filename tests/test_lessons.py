@@ -129,6 +129,27 @@ def test_opening_says_to_run_cells_in_order_and_where_run_all_stops(lesson):
     assert "Run the cells in order" in first and "NotImplementedError" in first
 
 
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_question_numbers_students_see_are_the_grade_ids(lesson):
+    """A coded answer cell ``qN`` stands under the heading "Question N", and a written answer under a heading
+    "Written question WN" is ``wN``: what a student reads ("Q3") is what the gradebook and feedback call it."""
+    nb = nbformat.read(lesson.notebook, as_version=4)
+    shown, wrong = None, []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            headings = re.findall(r"^###\s+(Question|Written question)\s+(W?\d+)\b", cell.source, re.M)
+            shown = headings[-1] if headings else shown
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("solution") or shown is None:
+            continue
+        gid, (kind, number) = meta["grade_id"], shown
+        if cell.cell_type == "code" and gid.startswith("q") and (kind, number) != ("Question", gid[1:]):
+            wrong.append(f"{gid} under '{kind} {number}'")
+        if cell.cell_type == "markdown" and kind == "Written question" and number != gid.upper():
+            wrong.append(f"{gid} under '{kind} {number}'")
+    assert not wrong, wrong
+
+
 def test_lesson_02_text_does_not_state_the_answers_it_asks_for():
     """W1's prompt, its rubric and the key points ask; the numbers of Questions 2-5 appear only in answers."""
     from kzcourse import geo
