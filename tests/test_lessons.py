@@ -150,6 +150,30 @@ def test_question_numbers_students_see_are_the_grade_ids(lesson):
     assert not wrong, wrong
 
 
+_PLAN_ROW = re.compile(r"^\|\s*(\d+)\s*-\s*(\d+)\s*\|(.*)\|\s*$")
+_SPLIT = re.compile(r"\((?:teaching (\d+))?(?:, )?(?:exercises (\d+))?\)\s*\|?\s*$")
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_timing_plan_covers_the_minutes_of_course_toml(lesson):
+    """instructor.md's timing plan runs from minute 0 to the lesson's minutes (teaching + exercises in course.toml)
+    without gaps or overlaps; where its rows say "(teaching T, exercises E)", the sums are course.toml's split."""
+    rows = [m for line in lesson.instructor_notes.read_text(encoding="utf-8").splitlines()
+            if (m := _PLAN_ROW.match(line.strip()))]
+    assert rows, "instructor.md needs a timing plan: a table whose rows start '| start-end |'"
+    spans = [(int(m.group(1)), int(m.group(2))) for m in rows]
+    assert spans[0][0] == 0 and spans[-1][1] == lesson.minutes, (spans, lesson.minutes)
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:])), f"gaps or overlaps in {spans}"
+    splits = [_SPLIT.search(m.group(0).strip()) for m in rows]
+    if any(s and (s.group(1) or s.group(2)) for s in splits):
+        assert all(s and (s.group(1) or s.group(2)) for s in splits), "every row says its teaching/exercise minutes"
+        teach = [int(s.group(1) or 0) for s in splits]
+        work = [int(s.group(2) or 0) for s in splits]
+        for (start, end), t, e in zip(spans, teach, work):
+            assert t + e == end - start, f"row {start}-{end} splits into {t} + {e}"
+        assert (sum(teach), sum(work)) == (lesson.teaching_minutes, lesson.exercise_minutes)
+
+
 def test_lesson_02_text_does_not_state_the_answers_it_asks_for():
     """W1's prompt, its rubric and the key points ask; the numbers of Questions 2-5 appear only in answers."""
     from kzcourse import geo
