@@ -387,6 +387,37 @@ def _make_figure_class() -> type:
     return Figure
 
 
+#: Major versions of plotly whose ``Figure(..., _validate=False)`` :func:`_built_figure` relies on (read from
+#: ``plotly/basedatatypes.py`` of plotly 7.0.0 and 7.1.0: ``BaseFigure.__init__`` pops ``_validate`` and hands
+#: it to the data and layout validators, which then store the given properties as they are).
+_PLOTLY_UNVALIDATED_MAJORS: tuple[str, ...] = ("7",)
+
+
+def _built_figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> "go.Figure":
+    """A :class:`Figure` of the network builders' own trace and layout dicts, without plotly re-checking them.
+
+    Plotly checks every property of every trace against its schema when a figure takes it:
+    for the 81 traces of :func:`phase_comparison_figure` that is half of its build time, and
+    the first figure of a kernel loads the checkers of every property it uses. These dicts
+    are the builders' own, and ``tests/test_charts.py`` rebuilds every builder's figure with
+    plotly's checks on and compares. Once built, the figure checks again as any plotly figure
+    does, so a student's ``fig.update_layout(titel=...)`` still fails. With a plotly whose
+    major version is not in :data:`_PLOTLY_UNVALIDATED_MAJORS`, the figure is built with
+    plotly's checks (slower, the same figure).
+    """
+    import plotly
+
+    cls = _figure_class()
+    if plotly.__version__.split(".")[0] not in _PLOTLY_UNVALIDATED_MAJORS:
+        return cls(traces, layout=layout)
+    fig = cls(traces, layout=layout, _validate=False)
+    fig._validate = True  # from now on plotly checks what anyone changes, as in any figure
+    fig._layout_obj._validate = True
+    for trace in fig.data:
+        trace._validate = True
+    return fig
+
+
 def __getattr__(name: str) -> Any:
     # ``kzcourse.charts.Figure`` is made on first use, so that importing this module loads no plotly.
     if name == "Figure":
@@ -897,7 +928,7 @@ def network_figure(
                           shapes=_group_shapes(graph, pos, "x", "y"))
     xrange, yrange = _frame(labels.values(), [pos[n] for n in graph.nodes], [sizes[n] for n in graph.nodes])
     _axis_frame(traces, layout, xrange, yrange)
-    return _figure_class()(traces, layout=layout)  # built whole from dicts: plotly validates it once
+    return _built_figure(traces, layout)
 
 
 def phase_comparison_figure(
@@ -1009,7 +1040,7 @@ def phase_comparison_figure(
              font=dict(size=15, color="#222222"))
         for i, phase in enumerate(chosen, start=1)
     ]
-    return _figure_class()(traces, layout=layout)  # built whole from dicts: plotly validates every trace and shape once
+    return _built_figure(traces, layout)
 
 
 def ego_figure(
@@ -1056,7 +1087,7 @@ def ego_figure(
     # Room for the title and the legend, whatever the size of the network.
     yrange = [yrange[0], max(yrange[1], yrange[0] + 420 / scale)]
     _axis_frame(traces, layout, xrange, yrange, scale=scale)
-    return _figure_class()(traces, layout=layout)
+    return _built_figure(traces, layout)
 
 
 # --------------------------------------------------------------------------- timeline

@@ -324,3 +324,35 @@ def test_exported_network_draws_every_node_offline_in_chromium(browser_page, tmp
     assert labels == n_actors
     assert browser_page.kz_errors == []
     assert browser_page.kz_blocked == []
+
+
+_BUILT = [
+    ("network_figure", lambda: charts.network_figure("crisis")),
+    ("network_figure", lambda: charts.network_figure("before", size_by="betweenness", relations=["leads", "dismissed"])),
+    ("phase_comparison_figure", lambda: charts.phase_comparison_figure()),
+    ("ego_figure", lambda: charts.ego_figure("tokayev", "crisis", 2)),
+]
+
+
+@pytest.mark.parametrize("name, build", _BUILT, ids=[n for n, _ in _BUILT])
+def test_figures_built_without_plotlys_checks_equal_checked_ones_and_check_later_changes(name, build, monkeypatch):
+    """_built_figure skips plotly's checks while building: the figure must be what the checked build gives,
+    every property must pass plotly's checks, and what anyone changes afterwards is checked again."""
+    import plotly.graph_objects as go
+
+    fast = build()
+    go.Figure(fast.to_dict())  # plotly's checks on every property: raises on an invalid one
+    monkeypatch.setattr(charts, "_PLOTLY_UNVALIDATED_MAJORS", ())  # the fallback: plotly checks while building
+    checked = build()
+
+    def plain(fig):
+        d = fig.to_dict()
+        d["layout"].pop("template")  # an empty template either way ({} or its checked form)
+        return d
+
+    assert plain(fast) == plain(checked)
+    assert not fast.layout.template.layout.to_plotly_json() and not checked.layout.template.layout.to_plotly_json()
+    with pytest.raises(ValueError, match="titel"):
+        fast.layout["titel"] = "a typo"  # an unchecked figure would take it
+    with pytest.raises(ValueError, match="width"):
+        fast.update_traces(line_width="wide", selector=dict(mode="lines+markers"))  # and this
