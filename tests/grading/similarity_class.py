@@ -1,7 +1,7 @@
 """A synthetic class for the similarity check: honest students drawn from answer variants, plus planted copies.
 
 Lesson 03-timeline. For each autograded question an honest student writes one of: the solution, a second
-correct answer written differently (``fixtures/similarity-03-timeline.toml``), the lesson's plausible wrong
+correct answer written differently (one of the ways in ``fixtures/similarity-03-timeline.toml``), the lesson's plausible wrong
 answer (``lessons/03-timeline/wrong.toml``), or a placeholder; the written answer covers a random subset of
 the rubric points, each in one of three phrasings (``lessons/03-timeline/written.toml``). Planted copies:
 
@@ -40,7 +40,7 @@ def _variants(source, lessons_root: Path) -> dict[str, dict[str, str]]:
         if cell.cell_type != "code" or not _meta(cell).get("solution"):
             continue
         right = strip_solution_markers(cell.source)
-        out[gid] = {"right": right, "own": own[gid]["code"], "wrong": wrong.get(gid, right),
+        out[gid] = {"right": right, "own": [own[gid]["code"], *own[gid].get("more", [])], "wrong": wrong.get(gid, right),
                     "none": "\n".join(f"{n} = None" for n in assigned_names(right))}
     return out
 
@@ -48,8 +48,10 @@ def _variants(source, lessons_root: Path) -> dict[str, dict[str, str]]:
 def honest(rng: random.Random, variants, spec, weights=(0.35, 0.3, 0.2, 0.15)) -> dict[str, str]:
     """One honest student's answers: grade id -> source. Like real students, each may end an answer with a
     check of their own (``demo.CHECKS``) and words written answers their own way (``demo.own_words``)."""
-    answers = {gid: with_check(v[rng.choices(["right", "own", "wrong", "none"], weights=weights)[0]], rng)
-               for gid, v in variants.items()}
+    answers = {}
+    for gid, v in variants.items():
+        answer = v[rng.choices(["right", "own", "wrong", "none"], weights=weights)[0]]
+        answers[gid] = with_check(rng.choice(answer) if isinstance(answer, list) else answer, rng)
     n_points = rng.choice([0, 1, 2, 2, 3, 3, 4, 4])
     points = rng.sample(range(len(spec["point"])), n_points)
     text = written_answer(spec, points, rng, vague=max(2 - n_points, rng.choice([0, 1, 1, 2])))
