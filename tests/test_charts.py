@@ -342,7 +342,9 @@ def test_figures_built_without_plotlys_checks_equal_checked_ones_and_check_later
 
     fast = build()
     go.Figure(fast.to_dict())  # plotly's checks on every property: raises on an invalid one
-    monkeypatch.setattr(charts, "_PLOTLY_UNVALIDATED_MAJORS", ())  # the fallback: plotly checks while building
+    from kzcourse.charts import _display
+
+    monkeypatch.setattr(_display, "_PLOTLY_UNVALIDATED_MAJORS", ())  # the fallback: plotly checks while building
     checked = build()
 
     def plain(fig):

@@ -1,71 +1,40 @@
-"""Plotly charts of the crisis: the actors' network by phase, its changes, and the timeline.
+"""The actors' network charts: the fixed circle layout, label placement in pixels, and the three builders
+(:func:`network_figure`, :func:`phase_comparison_figure`, :func:`ego_figure`)."""
 
-Every builder returns a :class:`plotly.graph_objects.Figure` and never displays it;
-the notebook decides what to show. Every figure carries a text alternative:
-``fig.layout.meta['alt']`` is a caption, and :func:`describe` returns that caption
-with the table behind the figure (the ties of a network, the events of the timeline).
-:func:`to_html` writes a figure to a self-contained HTML file (plotly.js inlined,
-no network access needed) with its caption and table.
-
-The builders' figures are of :class:`kzcourse.charts.Figure`, a subclass of
-``plotly.graph_objects.Figure`` that differs in one thing only: how it shows itself
-in a Jupyter kernel. Plotly's own display imports its renderer registry, which
-imports ``nbformat`` and through it ``jsonschema``; with recent ``jsonschema`` that
-builds a grammar at import time, about 1.5 s before the first chart of a lesson
-appears. Where plotly itself would display the figure with its ``plotly_mimetype``
-renderer and nothing else (see :func:`plotly_default_is_mimetype`), the subclass
-sends that renderer's very output without the detour; anywhere else it calls
-plotly's display unchanged.
-
-Colours come from the Okabe–Ito palette (:mod:`kzcourse._style`), and no colour is
-the only cue: relation types also differ by dash, event types and actor kinds by
-marker shape.
-
-Layout of the network charts
-----------------------------
-The actors sit on a circle cut into one sector per group, in the order of
-:data:`kzcourse.network.GROUPS` (foreign powers, Kazakh leadership, security services,
-protesters, opposition, commentators), clockwise from the top; inside a sector
-actors are ordered by ``actor_id``. The layout is computed, not simulated, so it is
-identical on every run and the same in every phase.
-
-Examples
---------
->>> from kzcourse import charts
->>> fig = charts.network_figure("crisis")
->>> fig.layout.meta["alt"][:18]
-'Network of actors,'
->>> caption, table = charts.describe(fig)
->>> list(table.columns)[:4]
-['relation_id', 'source', 'source_name', 'relation']
-"""
 from __future__ import annotations
 
-import functools
 import html
 import math
-import os
-import re
-import sys
 import textwrap
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from kzcourse import data, network
-from kzcourse._alt import Description
-from kzcourse._style import EVENT_STYLES, EVENT_TYPE_COLOURS, OKABE_ITO, event_style
-from kzcourse._validate import check_choice, check_choices
-from kzcourse.errors import KzCourseError
+from kzcourse._validate import check_choices
+from kzcourse.charts._common import (
+    _CUT,
+    _HIGHLIGHT,
+    _O,
+    _base_layout,
+    _check_size_by,
+    _count,
+    _merge,
+    _person_label,
+    _scatter,
+    _uid,
+    _wrap,
+)
+from kzcourse.charts._display import (
+    _built_figure,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
     import pandas as pd
     import plotly.graph_objects as go
 
-_O = OKABE_ITO
 
 #: The three families of tie, in legend order, each with one dash; every tie type of a family
 #: has a colour of its own (Okabe–Ito), so colour and dash together tell all fifteen apart.
@@ -76,7 +45,11 @@ RELATION_FAMILIES: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "Conflict (dotted)": ("dismissed", "arrested", "cracked-down-on", "protested-against", "criticised"),
     }
 )
+
+
 _FAMILY_DASH = {"Hierarchy and kin (solid)": "solid", "Support (dashed)": "dash", "Conflict (dotted)": "dot"}
+
+
 _TYPE_COLOURS = {
     "leads": "black", "member-of": "sky_blue", "served-under": "blue", "patron-of": "reddish_purple",
     "successor-of": "orange", "relative-of": "bluish_green",
@@ -85,12 +58,16 @@ _TYPE_COLOURS = {
     "criticised": "blue",
 }
 
+
 #: Line colour and dash of each relation type: the dash says the family, the colour the type within it
 #: (no two types of a family share a colour).
 RELATION_STYLES: Mapping[str, tuple[str, str]] = MappingProxyType(
     {rel: (_O[_TYPE_COLOURS[rel]], _FAMILY_DASH[family]) for family, members in RELATION_FAMILIES.items() for rel in members}
 )
+
+
 _FAMILY_OF = {rel: family for family, members in RELATION_FAMILIES.items() for rel in members}
+
 
 #: Fill colour of each actor group's nodes.
 GROUP_COLOURS: Mapping[str, str] = MappingProxyType(
@@ -104,328 +81,13 @@ GROUP_COLOURS: Mapping[str, str] = MappingProxyType(
     }
 )
 
+
 #: Marker shape of each kind of actor (``-open`` is added for actors without ties in the phase).
 KIND_SYMBOLS: Mapping[str, str] = MappingProxyType(
     {"person": "circle", "organisation": "square", "state": "diamond", "alliance": "star", "group": "triangle-up"}
 )
 
-#: Marker shape of each ACLED event type on the timeline (from :data:`kzcourse._style.EVENT_STYLES`, as on the maps).
-EVENT_TYPE_SYMBOLS: Mapping[str, str] = MappingProxyType({t: st.chart_symbol for t, st in EVENT_STYLES.items()})
 
-#: Most rows of ``timeline_figure(y="place")``: the busiest places, then one row for all the others.
-TIMELINE_MAX_ROWS = 10
-#: Tallest timeline, in pixels (a laptop screen shows it with its date axis).
-TIMELINE_MAX_HEIGHT = 760
-
-#: What the timeline's y axis can show.
-TIMELINE_AXES: tuple[str, ...] = ("event_type", "place")
-
-_HEIGHT = 720
-_FONT = dict(family="Arial, Helvetica, sans-serif", size=12, color="#222222")
-_HIGHLIGHT = _O["yellow"]
-_CUT = "#8C8C8C"
-
-
-def _wrap(text: str, width: int = 70) -> list[str]:
-    """Lines of hover text; words (and hyphenated words) are never split, so joining with spaces restores the text."""
-    return list(_wrapped(text, width))
-
-
-@functools.lru_cache(maxsize=4096)
-def _wrapped(text: str, width: int) -> tuple[str, ...]:
-    # The same notes and citations recur in every phase and figure; textwrap is slow enough to matter.
-    return tuple(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
-
-
-def _uid(*parts: str) -> str:
-    """A stable trace uid (plotly would otherwise make random ones in the browser), usable in CSS classes."""
-    return re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
-
-
-def _check_size_by(size_by: Any) -> str:
-    return check_choice(size_by, network.CENTRALITIES, what="centrality",
-                        hint="Node sizes can follow one of the columns of kzcourse.network.centrality_table.")
-
-
-def short_label(name: str) -> str:
-    """Return the short label a chart writes next to an actor (the hover shows the full name).
-
-    An acronym in brackets stands for the name; other bracketed words are dropped;
-    names longer than 30 characters become the initials of their capitalised words.
-
-    >>> short_label("National Security Committee (KNB)")
-    'KNB'
-    >>> short_label("National Defense University (US)")
-    'National Defense University'
-    >>> short_label("Collective Security Treaty Organization")
-    'CSTO'
-    >>> short_label("Protesters")
-    'Protesters'
-    """
-    base = name
-    if "(" in name and name.rstrip().endswith(")"):
-        inside = name[name.rindex("(") + 1:name.rstrip().rindex(")")]
-        if len(inside) >= 3 and inside.isalpha() and inside.isupper():
-            return inside
-        base = name[:name.rindex("(")].strip()
-    if len(base) <= 30:
-        return base
-    capitals = [w for w in base.split() if w[:1].isupper()]
-    return "".join(w[0] for w in capitals) if len(capitals) >= 3 else base
-
-
-def _person_label(name: str, kind: str) -> str:
-    return name.split()[-1] if kind == "person" else short_label(name)
-
-
-# --------------------------------------------------------------------------- display in Jupyter
-#: Environment variables with which plotly 7 picks a default renderer of its own
-#: (``PLOTLY_RENDERER``, or a hosted notebook it recognises): the fast display steps aside.
-_PLOTLY_RENDERER_HINTS: tuple[str, ...] = (
-    "PLOTLY_RENDERER", "COLAB_NOTEBOOK_ID", "AZURE_NOTEBOOKS_HOST", "VSCODE_PID", "NTERACT_EXE",
-    "COCALC_PROJECT_ID", "DATABRICKS_RUNTIME_VERSION",
-)
-#: Major versions of plotly whose choice of default renderer :func:`plotly_default_is_mimetype`
-#: follows (read from ``plotly/io/_renderers.py`` of plotly 7.0.0 and 7.1.0).
-_PLOTLY_MAJORS_CHECKED: tuple[str, ...] = ("7",)
-
-
-def plotly_mime_bundle(fig: "go.Figure") -> dict[str, Any]:
-    """Return what plotly's ``plotly_mimetype`` renderer outputs for ``fig`` (what JupyterLab draws).
-
-    Uses the renderer registered in ``plotly.io.renderers`` when plotly has loaded that
-    registry (so its configuration counts), otherwise an unconfigured
-    :class:`plotly.io.base_renderers.PlotlyRenderer`, which is what the registry holds.
-
-    Examples
-    --------
-    >>> bundle = plotly_mime_bundle(timeline_figure())
-    >>> list(bundle), bundle["application/vnd.plotly.v1+json"]["layout"]["meta"]["builder"]
-    (['application/vnd.plotly.v1+json'], 'timeline_figure')
-    """
-    return _mime_bundle(fig.to_dict())
-
-
-def _mime_bundle(fig_dict: dict[str, Any]) -> dict[str, Any]:
-    """:func:`plotly_mime_bundle` of a figure already turned into a dict (``fig.to_dict()``); the bundle is a new dict."""
-    if "plotly.io._renderers" in sys.modules:
-        import plotly.io as pio
-
-        return pio.renderers["plotly_mimetype"].to_mimebundle(fig_dict)
-    from plotly.io.base_renderers import PlotlyRenderer
-
-    return PlotlyRenderer().to_mimebundle(fig_dict)
-
-
-def plotly_default_is_mimetype() -> bool:
-    """Tell whether plotly would display a figure here with its ``plotly_mimetype`` renderer alone.
-
-    True only when all of these hold, which is how plotly 7 picks that renderer itself
-    (``plotly/io/_renderers.py``): the code runs in a Jupyter kernel (ipykernel's
-    ``ZMQInteractiveShell``); plotly's major version is one checked here; no
-    environment variable in :data:`_PLOTLY_RENDERER_HINTS` is set and ``/kaggle/input``
-    does not exist; and plotly's renderer registry is not loaded yet, so nobody has
-    changed its default. Outside a kernel (a script, the test suite) it is False.
-
-    Examples
-    --------
-    >>> plotly_default_is_mimetype()   # a doctest runs outside any Jupyter kernel
-    False
-    """
-    if "plotly.io._renderers" in sys.modules:
-        return False
-    if any(name in os.environ for name in _PLOTLY_RENDERER_HINTS) or os.path.exists("/kaggle/input"):
-        return False
-    get_ipython = getattr(sys.modules.get("IPython"), "get_ipython", None)
-    shell = get_ipython() if get_ipython is not None else None
-    if type(shell).__name__ != "ZMQInteractiveShell" or not type(shell).__module__.startswith("ipykernel."):
-        return False
-    import plotly
-
-    return plotly.__version__.split(".")[0] in _PLOTLY_MAJORS_CHECKED
-
-
-_PLOTLYJS_SENT: list[bool] = []  # set once this process has shown a figure whose HTML carries plotly.js
-#: Shown where a chart should be when no output on the page carried plotly.js (replaced once the chart draws).
-CHART_FALLBACK = ("This chart is drawn by plotly.js, which this page does not hold: the notebook's cells were run "
-                  "out of order. Run the notebook from the top (Kernel > Restart and Run All), then export it again; "
-                  "the table below the chart (describe) has the same content.")
-_CHART_JS = """<script type="text/javascript">(function () {
-  var w = window, q = (w.kzcoursePlots = w.kzcoursePlots || []);
-  q.push(function () { var el = document.getElementById(%(id)s); if (!el || el.dataset.drawn) return;
-    el.dataset.drawn = "1"; el.innerHTML = ""; var f = %(fig)s; w.Plotly.newPlot(el, f.data, f.layout, %(config)s); });
-  if (w.Plotly) { while (q.length) q.shift()(); }
-})();</script>"""
-_PLOTLYJS_LOADER = """<script type="text/javascript" data-kzcourse-plotlyjs="plain">window.__kzDefine = window.define; window.define = undefined;</script>
-<script type="text/javascript">%s</script>
-<script type="text/javascript">window.define = window.__kzDefine;
-(function () { var q = (window.kzcoursePlots = window.kzcoursePlots || []); while (q.length) q.shift()(); })();</script>"""
-# The same, from the gzip copy in kzcourse/assets (a third of the bytes through the kernel): unpacked with the
-# browser's DecompressionStream, then run at global scope with any AMD loader hidden, so it sets window.Plotly.
-_PLOTLYJS_GZ_LOADER = """<script type="text/javascript" data-kzcourse-plotlyjs="gzip">(function () {
-  var b = atob("%s"), bytes = new Uint8Array(b.length);
-  for (var i = 0; i < b.length; i++) { bytes[i] = b.charCodeAt(i); }
-  new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text().then(function (js) {
-    var define = window.define; window.define = undefined;
-    try { (0, eval)(js); } finally { window.define = define; }
-    var q = (window.kzcoursePlots = window.kzcoursePlots || []); while (q.length) { q.shift()(); }
-  });
-})();</script>"""
-
-
-@functools.lru_cache(maxsize=1)
-def _plotlyjs_script() -> str:
-    """The script that puts plotly.js on a page: the vendored gzip copy if it matches the installed plotly."""
-    import base64
-    import json
-
-    import plotly
-
-    from kzcourse._assets import assets_dir
-
-    try:
-        assets = assets_dir()
-        entry = json.loads((assets / "assets.json").read_text(encoding="utf-8")).get("plotly.min.js.gz", {})
-        if entry.get("version") == plotly.__version__:
-            packed = (assets / "plotly.min.js.gz").read_bytes()
-            return _PLOTLYJS_GZ_LOADER % base64.b64encode(packed).decode("ascii")
-    except (OSError, ValueError, KzCourseError):
-        pass
-    from plotly.offline import get_plotlyjs
-
-    return _PLOTLYJS_LOADER % get_plotlyjs().replace("</script", "<\\/script")
-
-
-def figure_html(fig: "go.Figure", *, include_plotlyjs: bool = False) -> str:
-    """The figure as an HTML fragment that draws itself in nbconvert HTML, nbgrader feedback and the Formgrader.
-
-    The fragment is a ``<div>`` (holding a short note until the chart draws) and a
-    script that draws the figure with plotly.js as soon as plotly.js is on the page;
-    with ``include_plotlyjs=True`` the fragment also carries plotly.js itself: the
-    gzip copy in ``kzcourse/assets`` (1.5 MB, unpacked by the browser) when it was made
-    from the installed ``plotly``, else the package's 4.8 MB script; either is hidden from
-    any AMD loader on the page so that it sets ``window.Plotly``. Figures that came earlier
-    on the page wait for it, so one copy per page serves every chart on it. No
-    network access is needed.
-
-    Examples
-    --------
-    >>> html_ = figure_html(timeline_figure())
-    >>> html_.startswith('<div id="kzcourse-timeline_figure-'), "Plotly.newPlot" in html_, len(html_) < 1_000_000
-    (True, True, True)
-    """
-    return _figure_html(fig.to_dict(), include_plotlyjs=include_plotlyjs)
-
-
-def _figure_html(fig_dict: dict[str, Any], *, include_plotlyjs: bool) -> str:
-    """:func:`figure_html` of a figure already turned into a dict (``fig.to_dict()``, whose trace uids this drops)."""
-    import json
-
-    import plotly.io as pio
-
-    layout = fig_dict.get("layout", {})
-    meta = layout.get("meta") if isinstance(layout.get("meta"), dict) else {}
-    text = pio.to_json(fig_dict, validate=False)
-    div_id = f"kzcourse-{meta.get('builder', 'figure')}-{_crc(text)}"
-    config = json.dumps({"displaylogo": False, "responsive": True})
-    js = _CHART_JS % {"id": json.dumps(div_id), "fig": text.replace("</", "<\\/"), "config": config}
-    alt = html.escape(meta.get("alt", ""))
-    width = f"width:{layout['width']}px;" if layout.get("width") else ""
-    div = (f'<div id="{div_id}" class="kzcourse-chart" role="figure" aria-label="{alt}" '
-           f'style="{width}min-height:2em"><p>{html.escape(CHART_FALLBACK)}</p></div>')
-    return div + "\n" + js + ("\n" + _plotlyjs_script() if include_plotlyjs else "")
-
-
-def _crc(text: str) -> str:
-    """A short, stable hex digest of ``text`` (ids that stay the same when the same figure is shown again)."""
-    import zlib
-
-    return f"{zlib.crc32(text.encode('utf-8')):08x}"
-
-
-_FIGURE_CLASS: list[type] = []  # the one Figure class, made on first use
-_FIGURE_CLASS_LOCK = threading.Lock()
-
-
-def _figure_class() -> type:
-    """Return :class:`Figure`, making it once (under a lock, so two threads cannot make two)."""
-    if _FIGURE_CLASS:
-        return _FIGURE_CLASS[0]
-    with _FIGURE_CLASS_LOCK:
-        if not _FIGURE_CLASS:
-            _FIGURE_CLASS.append(_make_figure_class())
-    return _FIGURE_CLASS[0]
-
-
-def _make_figure_class() -> type:
-    import plotly.graph_objects as go
-
-    class Figure(go.Figure):
-        """A ``plotly.graph_objects.Figure`` that shows itself in Jupyter without loading plotly's renderer registry.
-
-        Everything but display is plotly's. Where :func:`plotly_default_is_mimetype` is
-        true, showing the figure sends :func:`plotly_mime_bundle` (the output plotly
-        would send, drawn the same by JupyterLab); anywhere else plotly displays it.
-        """
-
-        def _ipython_display_(self) -> None:
-            if not plotly_default_is_mimetype():
-                return super()._ipython_display_()
-            from IPython.display import display
-
-            fig_dict = self.to_dict()  # once for both outputs: plotly's to_dict deep-copies the whole figure
-            bundle = _mime_bundle(fig_dict)
-            # JupyterLab draws the plotly JSON; nbconvert, nbgrader's feedback and the Formgrader show the HTML,
-            # the first figure of the kernel carrying plotly.js for the whole page.
-            bundle["text/html"] = _figure_html(fig_dict, include_plotlyjs=not _PLOTLYJS_SENT)
-            _PLOTLYJS_SENT.append(True)
-            display(bundle, raw=True)
-            return None
-
-    Figure.__module__ = __name__
-    Figure.__qualname__ = "Figure"
-    return Figure
-
-
-#: Major versions of plotly whose ``Figure(..., _validate=False)`` :func:`_built_figure` relies on (read from
-#: ``plotly/basedatatypes.py`` of plotly 7.0.0 and 7.1.0: ``BaseFigure.__init__`` pops ``_validate`` and hands
-#: it to the data and layout validators, which then store the given properties as they are).
-_PLOTLY_UNVALIDATED_MAJORS: tuple[str, ...] = ("7",)
-
-
-def _built_figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> "go.Figure":
-    """A :class:`Figure` of the network builders' own trace and layout dicts, without plotly re-checking them.
-
-    Plotly checks every property of every trace against its schema when a figure takes it:
-    for the 81 traces of :func:`phase_comparison_figure` that is half of its build time, and
-    the first figure of a kernel loads the checkers of every property it uses. These dicts
-    are the builders' own, and ``tests/test_charts.py`` rebuilds every builder's figure with
-    plotly's checks on and compares. Once built, the figure checks again as any plotly figure
-    does, so a student's ``fig.update_layout(titel=...)`` still fails. With a plotly whose
-    major version is not in :data:`_PLOTLY_UNVALIDATED_MAJORS`, the figure is built with
-    plotly's checks (slower, the same figure).
-    """
-    import plotly
-
-    cls = _figure_class()
-    if plotly.__version__.split(".")[0] not in _PLOTLY_UNVALIDATED_MAJORS:
-        return cls(traces, layout=layout)
-    fig = cls(traces, layout=layout, _validate=False)
-    fig._validate = True  # from now on plotly checks what anyone changes, as in any figure
-    fig._layout_obj._validate = True
-    for trace in fig.data:
-        trace._validate = True
-    return fig
-
-
-def __getattr__(name: str) -> Any:
-    # ``kzcourse.charts.Figure`` is made on first use, so that importing this module loads no plotly.
-    if name == "Figure":
-        return _figure_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-# --------------------------------------------------------------------------- layout
 def circle_layout(folder: str | Path | None = None) -> dict[str, tuple[float, float]]:
     """Return the fixed position of every actor on the network charts.
 
@@ -479,17 +141,32 @@ def _ego_layout(graph: "nx.MultiDiGraph") -> dict[str, tuple[float, float]]:
     return pos
 
 
-# --------------------------------------------------------------------------- label placement
 #: Pixels per layout unit of the network charts (the circle of actors has radius 1), fixed so that
 #: label boxes can be placed in pixels: the figures get an explicit width and height to match.
 _SCALE = 200.0
+
+
 _LABEL_PX = 11          # label font size
+
+
 _CHAR_PX = 7.0          # a generous average advance of an 11 px Arial character (capitals included)
+
+
 _LINE_PX = 15.0         # height of one label line
+
+
 _LABEL_GAP = 3.0        # free pixels kept around every label box
+
+
 _LABEL_WRAP = 16        # characters per label line before it wraps
+
+
 _LEGEND_PX = 250        # right margin that holds the legend
+
+
 _HALO = "1px 1px 1px #fff, -1px -1px 1px #fff, 1px -1px 1px #fff, -1px 1px 1px #fff"  # labels stay legible over ties
+
+
 _MARGIN = dict(l=10, t=60, b=10)
 
 
@@ -631,7 +308,6 @@ def _union(ranges: Iterable[list[float]]) -> list[float]:
     return [min(r[0] for r in ranges), max(r[1] for r in ranges)]
 
 
-# --------------------------------------------------------------------------- drawing
 def _centrality(graph: "nx.MultiDiGraph") -> "pd.DataFrame":
     """The graph's centrality table, computed once per graph (graphs here are built fresh for each figure)."""
     if "_centrality" not in graph.graph:
@@ -705,15 +381,6 @@ def _edge_hover(graph: "nx.MultiDiGraph", u: str, v: str, d: Mapping[str, Any], 
     if note:
         lines.append(f"<i>{note}</i>")
     return "<br>".join(lines)
-
-
-def _scatter(**props: Any) -> dict[str, Any]:
-    """A scatter trace as a plain dict, without the properties left unset (``None``).
-
-    Plotly validates a trace each time a figure takes it, also when it was a
-    ``go.Scatter`` already; handing the figure dicts validates every trace once.
-    """
-    return {"type": "scatter", **{k: v for k, v in props.items() if v is not None}}
 
 
 def _edge_traces(graph: "nx.MultiDiGraph", geometry: Mapping[str, tuple[list[float], list[float]]], *,
@@ -790,16 +457,6 @@ def _node_traces(graph: "nx.MultiDiGraph", pos: Mapping[str, tuple[float, float]
     return traces
 
 
-def _merge(into: dict[str, Any], updates: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``updates`` into the plain dict ``into`` the way ``fig.update_layout`` merges (nested dicts key by key)."""
-    for key, value in updates.items():
-        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = dict(value) if isinstance(value, Mapping) else value
-    return into
-
-
 def _axis_frame(traces: Sequence[Mapping[str, Any]], layout: dict[str, Any], xrange: list[float], yrange: list[float],
                 *, panels: int = 1, scale: float = _SCALE, title_px: float = 0.0) -> None:
     """Give the layout the pixel size at which ``scale`` holds: the plot area is exactly the ranges times the scale.
@@ -831,30 +488,6 @@ def _axis_frame(traces: Sequence[Mapping[str, Any]], layout: dict[str, Any], xra
         })
 
 
-def _base_layout(title: str, meta: dict[str, Any], *, folder: str | Path | None = None, template: Any = None,
-                 **extra: Any) -> dict[str, Any]:
-    """The layout every builder shares; a data ``folder`` other than the packaged one is noted in ``meta``.
-
-    ``template=None`` lets plotly apply its default template when the figure is made (the
-    timeline's grid comes from it); the network charts pass ``{}``, no template: they set
-    every colour, font and margin they use and hide their axes, and plotly's default
-    template would cost a JSON load in each kernel and 7 KB in each figure's output.
-    """
-    if folder is not None:
-        meta["folder"] = str(folder)
-    return dict(
-        title=dict(text=title, x=0.01, xanchor="left"), meta=meta, height=_HEIGHT, font=dict(_FONT),
-        template=template, paper_bgcolor="white", plot_bgcolor="white", hovermode="closest",
-        hoverlabel=dict(bgcolor="white", font=dict(size=12), align="left"),
-        legend=dict(groupclick="toggleitem", itemsizing="constant", tracegroupgap=3),
-        margin=dict(l=10, r=10, t=60, b=10), **extra,
-    )
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
 def _network_caption(graph: "nx.MultiDiGraph", what: str) -> str:
     table = _centrality(graph)
     active = int((table["degree"] > 0).sum())
@@ -869,7 +502,6 @@ def _network_caption(graph: "nx.MultiDiGraph", what: str) -> str:
     )
 
 
-# --------------------------------------------------------------------------- network figures
 def network_figure(
     phase: str, size_by: str = "degree", relations: str | Iterable[str] | None = None,
     *, folder: str | Path | None = None,
@@ -1088,245 +720,3 @@ def ego_figure(
     yrange = [yrange[0], max(yrange[1], yrange[0] + 420 / scale)]
     _axis_frame(traces, layout, xrange, yrange, scale=scale)
     return _built_figure(traces, layout)
-
-
-# --------------------------------------------------------------------------- timeline
-def _events_in_window(folder: str | Path | None) -> "pd.DataFrame":
-    from kzcourse import queries
-
-    events = queries.january_events(folder=folder)  # the after phase (queries.after_events) is not on this axis
-    places = data.load("places", folder).set_index("place_id")["name"]
-    actors = data.load("actors", folder).set_index("actor_id")["name"]
-    events["place"] = [places.get(p, p) for p in events["place_id"]]
-    events["actors"] = [
-        actors.get(a, a) + (f" → {actors.get(b, b)}" if b else "") for a, b in zip(events["actor1"], events["actor2"])
-    ]
-    return events
-
-
-def timeline_table(*, folder: str | Path | None = None) -> "pd.DataFrame":
-    """Return the events of 1-19 January 2022 as a readable table: the timeline's text alternative.
-
-    >>> list(timeline_table().columns)
-    ['event_id', 'date', 'phase', 'event_type', 'sub_event_type', 'place', 'actors', 'fatalities', 'notes', 'citation']
-    """
-    import pandas as pd
-
-    events = _events_in_window(folder)
-    readable = data.citer(folder)
-    phase_of = [next(p for p in network.PHASES if network.overlaps_phase(d.date(), d.date(), p)) for d in events["event_date"]]
-    columns = ["event_id", "date", "phase", "event_type", "sub_event_type", "place", "actors", "fatalities", "notes", "citation"]
-    return pd.DataFrame(
-        {
-            "event_id": events["event_id"], "date": [d.date().isoformat() for d in events["event_date"]],
-            "phase": phase_of, "event_type": events["event_type"], "sub_event_type": events["sub_event_type"],
-            "place": events["place"], "actors": events["actors"], "fatalities": events["fatalities"],
-            "notes": events["notes"], "citation": [readable(c) for c in events["cite"]],
-        },
-        columns=columns,
-    )
-
-
-def timeline_figure(y: str = "event_type", *, folder: str | Path | None = None) -> "go.Figure":
-    """Draw the events of 1-19 January 2022 on a timeline, with the phases shaded.
-
-    Parameters
-    ----------
-    y : str
-        What the rows are: ``'event_type'`` (ACLED event type) or ``'place'``.
-    folder : str or Path, optional
-        A folder holding a copy of the data files; by default the packaged data.
-
-    Returns
-    -------
-    plotly.graph_objects.Figure
-        One marker trace per ACLED event type (colour from
-        :data:`kzcourse._style.EVENT_TYPE_COLOURS` and a shape per type), events of
-        the same day and row stacked, hover with notes and citation, and the three
-        phases of :data:`kzcourse.network.PHASES` as shaded bands.
-
-    Examples
-    --------
-    >>> fig = timeline_figure()
-    >>> [s.name for s in fig.layout.shapes if s.type == "rect"]
-    ['phase:before', 'phase:crisis', 'phase:after']
-    >>> timeline_figure(y="city")
-    Traceback (most recent call last):
-    ...
-    kzcourse.errors.ChoiceError: Unknown timeline axis 'city' (str). Valid choices: 'event_type', 'place'.
-    """
-    import pandas as pd
-
-    check_choice(y, TIMELINE_AXES, what="timeline axis")
-    events = _events_in_window(folder)
-    table = timeline_table(folder=folder)
-    if y == "event_type":
-        rows = [t for t in EVENT_TYPE_COLOURS if t in set(events["event_type"])]
-        rows += sorted(set(events["event_type"]) - set(rows))
-    else:
-        rows = list(dict.fromkeys(events["place"]))  # first-seen order: by date
-        if len(rows) > TIMELINE_MAX_ROWS:  # the busiest places keep a row; the others share one, named in the hover
-            busiest = events["place"].value_counts(sort=False)
-            ranked = sorted(rows, key=lambda r: (-int(busiest[r]), rows.index(r)))[:TIMELINE_MAX_ROWS - 1]
-            others = [r for r in rows if r not in ranked]
-            other_row = f"{len(others)} other places"
-            events["place"] = [p if p in ranked else other_row for p in events["place"]]
-            rows = [r for r in rows if r in ranked] + [other_row]
-    row_of = {r: i for i, r in enumerate(rows)}
-    ys: list[float] = []
-    counts = events.groupby([events["event_date"], events[y]], sort=False).size()
-    seen: dict[tuple, int] = {}
-    most = int(counts.max()) if len(counts) else 1
-    step = min(0.25, 0.85 / most)  # the same spacing everywhere; rows grow with the tallest stack
-    for date, key in zip(events["event_date"], events[y]):
-        m = int(counts[(date, key)])
-        k = seen.get((date, key), 0)
-        seen[(date, key)] = k + 1
-        ys.append(row_of[key] - (k - (m - 1) / 2) * step)
-    events["y"] = ys
-    traces = []
-    for etype in [t for t in EVENT_TYPE_COLOURS if t in set(events["event_type"])] + sorted(set(events["event_type"]) - set(EVENT_TYPE_COLOURS)):
-        sel = events["event_type"] == etype
-        hovers = []
-        for (_, e), (_, t) in zip(events[sel].iterrows(), table[sel.to_numpy()].iterrows()):
-            lines = [f"<b>{e['event_date']:%d %b %Y} · {html.escape(etype)}</b> ({html.escape(e['sub_event_type'])})",
-                     f"{html.escape(t['place'])} · {html.escape(e['actors'])}"]
-            if not pd.isna(e["fatalities"]):
-                lines.append(f"Fatalities reported: {e['fatalities']}")
-            lines += _wrap(html.escape(e["notes"]))
-            lines += _wrap("Source: " + html.escape(t["citation"]))
-            lines.append(f"<i>{e['event_id']}</i>")
-            hovers.append("<br>".join(lines))
-        colour, symbol = event_style(etype).colour, event_style(etype).chart_symbol
-        traces.append(_scatter(
-            x=[d.date().isoformat() for d in events.loc[sel, "event_date"]], y=list(events.loc[sel, "y"]),
-            mode="markers", name=etype, customdata=list(events.loc[sel, "event_id"]),
-            marker=dict(color=colour, symbol=symbol, size=13, line=dict(color="white" if "open" not in symbol else colour, width=1)),
-            hovertext=hovers, hoverinfo="text", meta={"role": "events", "event_type": etype}, uid=_uid("events", etype),
-        ))
-    shapes = []
-    annotations = []
-    bands = {"before": ("2021-12-31 12:00", "2022-01-04 12:00", "#F2F2F2"),
-             "crisis": ("2022-01-04 12:00", "2022-01-19 12:00", "#DEDEDE"),
-             "after": ("2022-01-19 12:00", "2022-01-21 12:00", "#F2F2F2")}
-    for phase, (x0, x1, fill) in bands.items():
-        shapes.append(dict(type="rect", name=f"phase:{phase}", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1,
-                           fillcolor=fill, line=dict(width=0), layer="below"))
-        annotations.append(dict(xref="x", yref="paper", x=x0, y=1.0, xanchor="left", yanchor="bottom",
-                                text=f"<b>{phase}</b>", showarrow=False, font=dict(size=11, color="#444444")))
-    for x in ("2022-01-04 12:00", "2022-01-19 12:00"):
-        shapes.append(dict(type="line", name="phase boundary", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1,
-                           line=dict(color="#666666", width=1, dash="dash"), layer="below"))
-    per_type = events["event_type"].value_counts()
-    alt = (
-        f"Timeline of {len(events)} events from 1 to 19 January 2022, one row per "
-        f"{'ACLED event type' if y == 'event_type' else 'place'}, coloured and shaped by event type "
-        f"({', '.join(f'{t}: {per_type[t]}' for t in per_type.index) or 'no events yet'}). Shaded bands mark the "
-        "phases: before (to 4 January), crisis (5-19 January) and after. The table of events (with citations) is "
-        "the text alternative."
-    )
-    if rows and rows[-1].endswith(" other places"):
-        alt += f" The {TIMELINE_MAX_ROWS - 1} places with most events have a row each; the {rows[-1]} share the last row."
-    meta = {"alt": alt, "builder": "timeline_figure", "y": y}
-    layout = _base_layout("Events of 1-19 January 2022", meta, folder=folder, shapes=shapes, annotations=annotations)
-    # Rows shrink (stacks get tighter) before the chart outgrows a screen, so the date axis stays in view.
-    layout.update(height=min(TIMELINE_MAX_HEIGHT, max(360, 140 + max(55, 16 * most) * len(rows))),
-                  margin=dict(l=10, r=10, t=80, b=40))
-    fig = _figure_class()(traces, layout=layout)
-    fig.update_xaxes(type="date", range=["2021-12-31 12:00", "2022-01-21 12:00"], dtick=86400000,
-                     tickformat="%d %b", showgrid=False, linecolor="#444444", title_text="Date (January 2022)")
-    fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=rows, range=[len(rows) - 0.5, -0.5],
-                     showgrid=True, gridcolor="#E5E5E5", zeroline=False, automargin=True)
-    return fig
-
-
-# --------------------------------------------------------------------------- text alternatives and export
-def describe(fig: "go.Figure") -> Description:
-    """Return the text alternative of a kzcourse figure: its caption and the table behind it.
-
-    The result is a :class:`kzcourse._alt.Description`, the same type
-    :func:`kzcourse.maps.describe` returns: a notebook shows it as a caption above a
-    table, and it unpacks as ``caption, table``.
-
-    Network figures give the table of their ties (:func:`kzcourse.network.edge_table`),
-    the phase comparison every tie with one yes/no column per phase, the timeline
-    the table of events (:func:`timeline_table`).
-
-    Raises
-    ------
-    kzcourse.errors.ChoiceError
-        If ``fig`` was not made by a kzcourse builder.
-
-    Examples
-    --------
-    >>> caption, table = describe(timeline_figure())
-    >>> caption.startswith("Timeline of")
-    True
-    """
-    import pandas as pd
-
-    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
-    builders = ("network_figure", "phase_comparison_figure", "ego_figure", "timeline_figure")
-    check_choice(meta.get("builder"), builders, what="figure builder",
-                 hint="describe() works on figures made by kzcourse.charts builders.")
-    folder = meta.get("folder")
-    if meta["builder"] == "network_figure":
-        table = network.edge_table(network.actor_graph(meta["phase"], meta.get("relations"), folder=folder))
-    elif meta["builder"] == "ego_figure":
-        table = network.edge_table(network.ego_graph(meta["actor_id"], meta["phase"], meta["radius"], folder=folder))
-    elif meta["builder"] == "timeline_figure":
-        table = timeline_table(folder=folder)
-    else:
-        parts = {p: network.edge_table(network.actor_graph(p, folder=folder)) for p in meta["phases"]}
-        table = pd.concat(parts.values(), ignore_index=True).drop_duplicates("relation_id")
-        table = table.sort_values("relation_id", kind="stable").reset_index(drop=True)
-        for p, part in parts.items():
-            table[p] = table["relation_id"].isin(part["relation_id"])
-    return Description(meta["alt"], table)
-
-
-def to_html(fig: "go.Figure", path: str | Path) -> Path:
-    """Write ``fig`` to a self-contained HTML page: plotly.js inlined, caption and data table included.
-
-    The page needs no network access (no CDN), so it opens offline and can be
-    handed out as a file.
-
-    Parameters
-    ----------
-    fig : plotly.graph_objects.Figure
-        A figure from one of this module's builders.
-    path : str or Path
-        Where to write the ``.html`` file; its folder must exist.
-
-    Returns
-    -------
-    pathlib.Path
-        The path written.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> out = to_html(timeline_figure(), pathlib.Path(tempfile.mkdtemp()) / "timeline.html")
-    >>> text = out.read_text(encoding="utf-8")
-    >>> '<script src="http' in text, "<figcaption>" in text   # plotly.js is inline, not from a CDN
-    (False, True)
-    """
-    import plotly.io as pio
-
-    caption, table = describe(fig)
-    builder = fig.layout.meta["builder"]
-    div = pio.to_html(fig, include_plotlyjs=True, full_html=False, div_id=f"kzcourse-{builder}",
-                      config={"displaylogo": False, "responsive": True})
-    page = (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<title>{html.escape(fig.layout.title.text or builder)}</title>\n"
-        "<style>body{font-family:Arial,Helvetica,sans-serif;margin:1em;} figcaption{max-width:60em;margin:.5em 0;}"
-        " table{border-collapse:collapse;font-size:0.85em;} td,th{border:1px solid #ccc;padding:2px 6px;}</style>\n"
-        "</head>\n<body>\n<figure>\n" + div + f"\n<figcaption>{html.escape(caption)}</figcaption>\n</figure>\n"
-        "<details>\n<summary>Data table (text alternative)</summary>\n"
-        + table.to_html(index=False, escape=True, border=0, na_rep="")
-        + "\n</details>\n</body>\n</html>\n"
-    )
-    path = Path(path)
-    path.write_text(page, encoding="utf-8")
-    return path
