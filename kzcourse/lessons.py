@@ -103,6 +103,11 @@ class Lesson:
         """Path of the lesson's wrong-answer fixtures: one plausible wrong answer per autograded question."""
         return lessons_dir() / self.id / "wrong.toml"
 
+    @property
+    def key(self) -> Path:
+        """Path of the lesson's answer key: what the course withholds from the student data (a checkout only)."""
+        return lessons_dir() / self.id / "key.toml"
+
 
 def course() -> list[Lesson]:
     """Return the lessons in course order.
@@ -240,6 +245,57 @@ def copy_student_editions(dest: str | Path, lessons: list[str] | None = None) ->
     start = dest / START_PAGE
     start.write_text(start_page(chosen) + "\n", encoding="utf-8")
     return WorkingCopy(dest, start, tuple(copied), tuple(kept))
+
+
+#: The value a withheld answer has in the student data while a lesson asks students to reach it.
+WITHHELD = "withheld"
+#: Tables that may withhold answers: table -> (the column that reads :data:`WITHHELD`, the column of
+#: its explanation). ``key.toml`` gives both columns' real values, in a section ``[<table>.<id>]``.
+WITHHOLDING = {"claims": ("status", "finding"), "attributions": ("voice", "note")}
+
+
+def answer_keys(table: str = "claims") -> dict[str, dict[str, str]]:
+    """The course's withheld answers in ``table``: ``{row_id: {"lesson": ..., <column>: ...}}``, from
+    every lesson's ``key.toml`` (the instructor's edition only).
+
+    A row whose verdict a lesson asks students to reach must not carry that verdict in any data a
+    student's kernel can load — the package's data is installed for students and readable inside
+    the grading sandbox, so a question graded against it would be a lookup. In the table the row
+    reads :data:`WITHHELD` (see :data:`WITHHOLDING`); its real values live in
+    ``lessons/<id>/key.toml``, which nbgrader never releases (``*.toml`` is ignored) and the wheel
+    never contains. The lesson's hidden test holds the same answers literally
+    (tests/test_lessons.py checks that they agree).
+
+    >>> keys = answer_keys("claims")
+    >>> keys["C20"]["lesson"], keys["C20"]["status"]
+    ('07-sources', 'disputed')
+    """
+    if table not in WITHHOLDING:
+        raise DataError(f"No answers are withheld from {table!r}: expected one of {sorted(WITHHOLDING)}.")
+    columns = set(WITHHOLDING[table])
+    out: dict[str, dict[str, str]] = {}
+    for item in course():
+        path = item.key
+        if not path.is_file():
+            continue
+        try:
+            sections = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise DataError(f"{path} is not valid TOML: {exc}. Fix the file.") from None
+        unknown = set(sections) - set(WITHHOLDING)
+        if unknown:
+            raise DataError(f"{path}: sections {sorted(unknown)} name no table that withholds answers; expected "
+                            f"[{'|'.join(sorted(WITHHOLDING))}.<id>].")
+        for row_id, entry in sections.get(table, {}).items():
+            missing = columns - set(entry)
+            if missing:
+                raise DataError(f"{path}: {table} row {row_id} lacks {sorted(missing)}; expected "
+                                f"{' and '.join(sorted(columns))}.")
+            if row_id in out:
+                raise DataError(f"{path}: {table} row {row_id} is also withheld by lesson {out[row_id]['lesson']}; "
+                                "a row has one answer key.")
+            out[row_id] = {"lesson": item.id, **{c: entry[c] for c in columns}}
+    return out
 
 
 #: JupyterLab user settings for a student's working copy: Markdown files open rendered (so the start

@@ -174,6 +174,58 @@ def test_timing_plan_covers_the_minutes_of_course_toml(lesson):
         assert (sum(teach), sum(work)) == (lesson.teaching_minutes, lesson.exercise_minutes)
 
 
+VERDICTS = {"corroborated", "contradicted", "disputed", "unverifiable", "garbled"}
+
+
+def _hidden_key(nb) -> dict | None:
+    """The literal ``_key = {...}`` of a notebook's hidden tests, or None."""
+    import ast
+
+    for c in nb.cells:
+        found = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", c.source, re.S)
+        hidden = found.group(1) if found and c.cell_type == "code" else ""
+        for node in ast.walk(ast.parse(hidden)) if hidden.strip() else ():
+            if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["_key"]:
+                return ast.literal_eval(node.value)
+    return None
+
+
+@pytest.mark.parametrize("table", ["claims", "attributions"])
+def test_an_answer_students_must_reach_is_not_in_the_data_they_can_load(table):
+    """A student who reads all our code and data must not find the verdict of a row a lesson asks
+    them to judge: in the table (installed for students, readable in the grading sandbox) it reads
+    'withheld', and its explanation names no verdict; the real values are in the lesson's key.toml."""
+    from kzcourse import data
+    from kzcourse.lessons import WITHHELD, WITHHOLDING, answer_keys
+
+    if table not in data.TABLES:
+        pytest.skip(f"no {table} table yet")
+    answer, note = WITHHOLDING[table]
+    keys = answer_keys(table)
+    rows = data.load(table).set_index(data.load(table).columns[0])
+    withheld = set(rows.index[rows[answer] == WITHHELD])
+    assert withheld == set(keys), (f"{table} rows withheld in the data and rows with an answer key differ",
+                                   sorted(withheld ^ set(keys)))
+    allowed = set(data.describe_table(table).loc[lambda d: d["field"] == answer, "allowed values"].iloc[0]
+                  .split(", ")) - {WITHHELD}
+    for row_id, entry in keys.items():
+        assert entry[answer] in allowed, (row_id, entry[answer], allowed)
+        shown = rows.loc[row_id, note].lower()
+        assert not any(re.search(rf"\b{v}\b", shown) for v in allowed), (row_id, shown)
+        assert entry[note] not in rows.loc[row_id, note]
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
+def test_a_lessons_hidden_test_grades_against_its_answer_key(lesson):
+    """The answers a lesson's hidden test holds (``_key = {...}``) are the ones in its key.toml."""
+    from kzcourse.lessons import WITHHOLDING, answer_keys
+
+    nb = nbformat.read(lesson.notebook, as_version=4)
+    key = {row: e[answer] for table, (answer, _) in WITHHOLDING.items()
+           for row, e in answer_keys(table).items() if e["lesson"] == lesson.id}
+    assert _hidden_key(nb) == (key or None), (lesson.id, _hidden_key(nb), key)
+
+
 def test_lesson_02_text_does_not_state_the_answers_it_asks_for():
     """W1's prompt, its rubric and the key points ask; the numbers of Questions 2-5 appear only in answers."""
     from kzcourse import geo

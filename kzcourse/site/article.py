@@ -20,6 +20,7 @@ STATUSES = {
     "disputed": ("⇄", "sources disagree"),
     "unverifiable": ("?", "no source we found can check it"),
     "garbled": ("≈", "the wording is mangled, usually by the machine translation"),
+    "withheld": ("…", "a lesson asks you to weigh it yourself; the course's verdict is not published"),
 }
 
 
