@@ -391,3 +391,19 @@ def test_bad_offline_values_say_what_is_expected(monkeypatch):
     monkeypatch.setenv("KZCOURSE_OFFLINE", "maybe")
     with pytest.raises(DataError, match=r"KZCOURSE_OFFLINE is 'maybe'; expected 1/true/yes"):
         maps.border_map()
+
+
+def test_no_country_ring_drawn_on_the_maps_jumps_across_the_antimeridian():
+    """Russia's ring crosses 180°: drawn as Natural Earth gives it, Leaflet joins 180 to -180 with a line
+    across the whole map (bands over the Arctic at zoom 3). Every ring the spread map draws spans < 180°."""
+    m = maps.spread_map(offline=True)
+    layers = [c for c in m._children.values() if isinstance(c, folium.GeoJson)]
+    assert layers, "the spread map draws its countries as a GeoJson layer"
+    spans = []
+    for layer in layers:
+        for feature in layer.data["features"]:
+            geom = feature["geometry"]
+            polys = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+            spans += [(feature["properties"].get("iso_a3"), max(x for x, _ in r) - min(x for x, _ in r))
+                      for p in polys for r in p]
+    assert max(s for _, s in spans) < 180, [s for s in spans if s[1] >= 180]

@@ -442,6 +442,32 @@ def _offline_notice(m: "folium.Map") -> None:
     m.add_child(_macro(_TILE_WATCH_JS, name="KzTileWatch", text=OFFLINE_NOTICE))
 
 
+def _unwrap_antimeridian(collection: dict[str, Any]) -> dict[str, Any]:
+    """Polygon rings that cross 180° (Russia's Chukotka) continued past it, so Leaflet draws no band.
+
+    Natural Earth keeps longitudes in [-180, 180]: a ring that crosses the antimeridian jumps
+    from 180 to -180, and Leaflet joins those points with a line across the whole map (grey
+    bands over the Arctic at low zoom). In a ring spanning more than 180° of longitude, each
+    negative longitude gets 360 added; ``collection`` is changed in place and returned.
+
+    >>> ring = [[170.0, 65.0], [180.0, 66.0], [-175.0, 66.0], [-170.0, 65.0], [170.0, 65.0]]
+    >>> fc = {"features": [{"geometry": {"type": "Polygon", "coordinates": [ring]}}]}
+    >>> [x for x, _ in _unwrap_antimeridian(fc)["features"][0]["geometry"]["coordinates"][0]]
+    [170.0, 180.0, 185.0, 190.0, 170.0]
+    """
+    for feature in collection["features"]:
+        geom = feature["geometry"]
+        polys = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+        for poly in polys:
+            for ring in poly:
+                lons = [point[0] for point in ring]
+                if max(lons) - min(lons) > 180:
+                    for point in ring:
+                        if point[0] < 0:
+                            point[0] += 360.0
+    return collection
+
+
 def _countries_layer(*, highlight: dict[str, str] | None = None, name: str = "Countries (Natural Earth)", show: bool = True):
     """The Natural Earth polygons as one GeoJson layer; Kazakhstan is outlined strongly."""
     import folium
@@ -457,7 +483,7 @@ def _countries_layer(*, highlight: dict[str, str] | None = None, name: str = "Co
         return {"fillColor": "#f7f7f7", "fillOpacity": 0.8, "color": "#777777", "weight": 0.8}
 
     return folium.GeoJson(
-        geo.countries(),
+        _unwrap_antimeridian(geo.countries()),
         name=name,
         style_function=style,
         tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Country"]),
