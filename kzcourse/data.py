@@ -394,6 +394,17 @@ def _check_integrity(package: dict[str, Any], texts: tuple[str, ...], tables: di
                     f"paragraph {row['paragraph']}. Copy the words exactly from the article."
                 )
     for row in tables["attributions"]:
+        if "withheld" in (row["voice"], row["speaker_kind"], row["speaker"]):
+            # A lesson asks students for this voice (kzcourse.lessons.WITHHOLDING): the speaker would give it away.
+            if (row["voice"], row["speaker"], row["speaker_id"] or "", row["speaker_kind"]) != ("withheld", "withheld", "", "withheld"):
+                raise DataError(
+                    f"{_Where('attributions.csv', row['__row__'], 'voice')}: statement {row['statement_id']!r} has "
+                    f"voice {row['voice']!r}, speaker {row['speaker']!r}, speaker_id {row['speaker_id']!r} and "
+                    f"speaker_kind {row['speaker_kind']!r}. A withheld statement reads 'withheld' in voice, speaker "
+                    "and speaker_kind, with an empty speaker_id (its real values go in the lesson's key.toml); "
+                    "otherwise give all four."
+                )
+            continue
         reporter = row["voice"] == "reporter"
         if reporter != (row["speaker_kind"] == "reporter") or (reporter and (row["speaker"] or row["speaker_id"])):
             raise DataError(

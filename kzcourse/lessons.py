@@ -250,8 +250,14 @@ def copy_student_editions(dest: str | Path, lessons: list[str] | None = None) ->
 #: The value a withheld answer has in the student data while a lesson asks students to reach it.
 WITHHELD = "withheld"
 #: Tables that may withhold answers: table -> (the column that reads :data:`WITHHELD`, the column of
-#: its explanation). ``key.toml`` gives both columns' real values, in a section ``[<table>.<id>]``.
-WITHHOLDING = {"claims": ("status", "finding"), "attributions": ("voice", "note")}
+#: its explanation, then any columns that would give the answer away and so are withheld too: they
+#: read :data:`WITHHELD`, or stay empty where the column holds an id). ``key.toml`` gives every one of
+#: these columns' real values, in a section ``[<table>.<id>]``. In ``attributions`` the speaker is
+#: withheld with the voice: an empty speaker, or the kind ``reporter``, is the voice ``reporter``.
+WITHHOLDING: dict[str, tuple[str, ...]] = {
+    "claims": ("status", "finding"),
+    "attributions": ("voice", "note", "speaker", "speaker_id", "speaker_kind"),
+}
 
 
 def answer_keys(table: str = "claims") -> dict[str, dict[str, str]]:
@@ -269,6 +275,9 @@ def answer_keys(table: str = "claims") -> dict[str, dict[str, str]]:
     >>> keys = answer_keys("claims")
     >>> keys["C20"]["lesson"], keys["C20"]["status"]
     ('07-sources', 'disputed')
+    >>> v06 = answer_keys("attributions")["V06"]
+    >>> v06["lesson"], v06["voice"], v06["speaker_kind"], v06["speaker"]
+    ('01-article', 'reporter', 'reporter', '')
     """
     if table not in WITHHOLDING:
         raise DataError(f"No answers are withheld from {table!r}: expected one of {sorted(WITHHOLDING)}.")
@@ -290,7 +299,7 @@ def answer_keys(table: str = "claims") -> dict[str, dict[str, str]]:
             missing = columns - set(entry)
             if missing:
                 raise DataError(f"{path}: {table} row {row_id} lacks {sorted(missing)}; expected "
-                                f"{' and '.join(sorted(columns))}.")
+                                f"{', '.join(sorted(columns))}.")
             if row_id in out:
                 raise DataError(f"{path}: {table} row {row_id} is also withheld by lesson {out[row_id]['lesson']}; "
                                 "a row has one answer key.")

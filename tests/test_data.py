@@ -193,11 +193,15 @@ def test_attribution_quotes_are_verbatim_and_quoted_words_stand_in_quotation_mar
 def test_attributions_read_the_traps_of_the_wording():
     """Scare quotes are not a quotation (P5); speculation is attributed without a 'said' (P17); after 'local reports
     said' the reporter speaks again (P30); the street speaks once, in a slogan (P28)."""
+    from kzcourse.lessons import answer_keys
+
     s = data.load("attributions").set_index("statement_id")
-    assert s.loc["V06", ["paragraph", "voice"]].tolist() == ["P5", "reporter"] and "\u201cpeacekeeping\u201d" in s.loc["V06", "quote"]
-    assert s.loc["V20", ["paragraph", "voice", "speaker_kind"]].tolist() == ["P17", "attributed", "unnamed"]
+    key = answer_keys("attributions")  # lesson 01 asks for these voices: the table withholds them
+    assert s.loc["V06", "paragraph"] == "P5" and key["V06"]["voice"] == "reporter"
+    assert "\u201cpeacekeeping\u201d" in s.loc["V06", "quote"]
+    assert s.loc["V20", "paragraph"] == "P17" and [key["V20"][c] for c in ("voice", "speaker_kind")] == ["attributed", "unnamed"]
     assert "said" not in s.loc["V20", "quote"]
-    assert s.loc["V37", ["paragraph", "voice"]].tolist() == ["P30", "reporter"]
+    assert s.loc["V37", "paragraph"] == "P30" and key["V37"]["voice"] == "reporter"
     assert s.loc[s["speaker_kind"] == "street"].index.tolist() == ["V34"]
     assert s.loc["V34", "paragraph"] == "P28"
 
@@ -342,9 +346,19 @@ def test_a_reporter_statement_with_a_speaker_is_caught(data_copy):
 
 def test_an_attributed_statement_without_its_speaker_is_caught(data_copy):
     rows = data.load("attributions")
-    row = int(rows.index[rows["statement_id"] == "V07"][0]) + 1
+    row = int(rows.index[rows["statement_id"] == "V08"][0]) + 1
     _edit(data_copy / "attributions.csv", row, "speaker", "")
-    with pytest.raises(DataError, match=r"field 'speaker': statement 'V07' is attributed but names no speaker"):
+    with pytest.raises(DataError, match=r"field 'speaker': statement 'V08' is attributed but names no speaker"):
+        data.load("attributions", folder=data_copy)
+
+
+def test_a_withheld_voice_whose_speaker_shows_is_caught(data_copy):
+    """A statement whose voice a lesson asks for reads 'withheld' in its speaker too: 'reporter' would give it away."""
+    rows = data.load("attributions")
+    row = int(rows.index[rows["statement_id"] == "V06"][0]) + 1
+    _edit(data_copy / "attributions.csv", row, "speaker_kind", "reporter")
+    with pytest.raises(DataError, match=r"statement 'V06' has voice 'withheld'.*speaker_kind 'reporter'.*A withheld "
+                                        r"statement reads 'withheld' in voice, speaker and speaker_kind"):
         data.load("attributions", folder=data_copy)
 
 

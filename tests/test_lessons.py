@@ -200,7 +200,7 @@ def test_an_answer_students_must_reach_is_not_in_the_data_they_can_load(table):
 
     if table not in data.TABLES:
         pytest.skip(f"no {table} table yet")
-    answer, note = WITHHOLDING[table]
+    answer, note, *also = WITHHOLDING[table]
     keys = answer_keys(table)
     rows = data.load(table).set_index(data.load(table).columns[0])
     withheld = set(rows.index[rows[answer] == WITHHELD])
@@ -213,6 +213,9 @@ def test_an_answer_students_must_reach_is_not_in_the_data_they_can_load(table):
         shown = rows.loc[row_id, note].lower()
         assert not any(re.search(rf"\b{v}\b", shown) for v in allowed), (row_id, shown)
         assert entry[note] not in rows.loc[row_id, note]
+        for column in also:  # withheld with the answer, since they would give it away
+            assert rows.loc[row_id, column] in (WITHHELD, None, ""), (row_id, column, rows.loc[row_id, column])
+            assert entry[column] != WITHHELD, (row_id, column)
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=IDS)
@@ -221,7 +224,7 @@ def test_a_lessons_hidden_test_grades_against_its_answer_key(lesson):
     from kzcourse.lessons import WITHHOLDING, answer_keys
 
     nb = nbformat.read(lesson.notebook, as_version=4)
-    key = {row: e[answer] for table, (answer, _) in WITHHOLDING.items()
+    key = {row: e[answer] for table, (answer, *_) in WITHHOLDING.items()
            for row, e in answer_keys(table).items() if e["lesson"] == lesson.id}
     assert _hidden_key(nb) == (key or None), (lesson.id, _hidden_key(nb), key)
 
