@@ -95,11 +95,14 @@ def check_close(value: Any, expected: float, *, rel: float = 0.01, name: str = "
 def check_members(value: Iterable[Any], expected: Iterable[Any], *, name: str = "answer", hint: str = "", reveal: bool = False) -> None:
     """Check a list, tuple or set has exactly the expected members (order ignored, no duplicates).
 
+    A hidden test's message reaches the student's feedback, so without a ``hint`` (or ``reveal``) it says only
+    that the members are not right, not how many there should be.
+
     >>> check_members(["P2", "P3"], {"P3", "P2"}, name="paragraphs")
     >>> check_members(["P2"], {"P3", "P2"}, name="paragraphs")
     Traceback (most recent call last):
     ...
-    kzcourse.checks.AnswerError: `paragraphs` is not right yet. It has 1 item(s); the right answer has 2.
+    kzcourse.checks.AnswerError: `paragraphs` is not right yet. Some items are missing or do not belong; check each one against the question.
     """
     check_type(value, (list, tuple, set), name=name)
     items = list(value)
@@ -110,7 +113,7 @@ def check_members(value: Iterable[Any], expected: Iterable[Any], *, name: str = 
     if len(set(items)) != len(items):
         raise AnswerError(f"`{name}` lists an item more than once; list each one once.")
     if set(items) != wanted:
-        extra = hint or f"It has {len(items)} item(s); the right answer has {len(wanted)}."
+        extra = hint or "Some items are missing or do not belong; check each one against the question."
         raise AnswerError(_wrong(name, items, sorted(wanted, key=str), extra, reveal))
 
 

@@ -243,6 +243,34 @@ def test_lesson_02_text_does_not_state_the_answers_it_asks_for():
         assert answer not in shown, f"{answer} km is an answer to a question, but the lesson text states it"
 
 
+def test_lesson_02_distances_are_graded_on_the_ellipsoid_not_a_sphere():
+    """Q5's objective is the WGS84 distance: its hidden tolerance rejects a spherical haversine (mean or equatorial
+    radius) and accepts the ellipsoid with coordinates rounded to two decimals."""
+    import math
+
+    from kzcourse import data, geo
+
+    lesson02 = next(l for l in LESSONS if l.id == "02-geography")
+    nb = nbformat.read(lesson02.notebook, as_version=4)
+    test = next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q5_test")
+    rel = float(re.search(r"check_close\(almaty_to\[_city\], geo\.distance_km\(\"almaty\", _city\), rel=([0-9.e-]+)",
+                          test).group(1))
+    places = data.load("places").set_index("place_id")
+    almaty = tuple(places.loc["almaty", ["lat", "lon"]])
+
+    def haversine(a, b, radius):
+        (la1, lo1), (la2, lo2) = map(math.radians, a[:2]), map(math.radians, b[:2])
+        h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+        return 2 * radius * math.asin(math.sqrt(h))
+
+    for city in ("moscow", "beijing"):
+        right, there = geo.distance_km("almaty", city), tuple(places.loc[city, ["lat", "lon"]])
+        for radius in (6371.0088, 6371.0, 6378.137):
+            assert abs(haversine(almaty, there, radius) - right) > rel * right, (city, radius, rel)
+        rounded = geo.distance_km(tuple(round(x, 2) for x in almaty), tuple(round(x, 2) for x in there))
+        assert abs(rounded - right) <= rel * right, (city, rounded, right, rel)
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Per lesson, a temporary nbgrader course with every submission autograded and feedback generated.
