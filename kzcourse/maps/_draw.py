@@ -468,6 +468,13 @@ def _unwrap_antimeridian(collection: dict[str, Any]) -> dict[str, Any]:
     return collection
 
 
+def _countries() -> dict[str, Any]:
+    """The country polygons every map draws and measures: Natural Earth's, with rings that cross 180°
+    continued past it (:func:`_unwrap_antimeridian`), so outlines, boxes, centroids and label points
+    all see Russia as one piece. A fresh copy each call, like :func:`kzcourse.geo.countries`."""
+    return _unwrap_antimeridian(geo.countries())
+
+
 def _countries_layer(*, highlight: dict[str, str] | None = None, name: str = "Countries (Natural Earth)", show: bool = True):
     """The Natural Earth polygons as one GeoJson layer; Kazakhstan is outlined strongly."""
     import folium
@@ -483,7 +490,7 @@ def _countries_layer(*, highlight: dict[str, str] | None = None, name: str = "Co
         return {"fillColor": "#f7f7f7", "fillOpacity": 0.8, "color": "#777777", "weight": 0.8}
 
     return folium.GeoJson(
-        _unwrap_antimeridian(geo.countries()),
+        _countries(),
         name=name,
         style_function=style,
         tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Country"]),
@@ -533,7 +540,7 @@ def _bbox_corners(code: str) -> list[tuple[float, float]]:
 
 def _bbox_corners_uncached(code: str) -> list[tuple[float, float]]:
     """South-west and north-east corners (lat, lon) of a shipped country polygon."""
-    for feature in geo.countries()["features"]:
+    for feature in _countries()["features"]:
         if feature["properties"]["iso_a3"] == code:
             geom = feature["geometry"]
             polys = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
@@ -546,7 +553,7 @@ def _bbox_corners_uncached(code: str) -> list[tuple[float, float]]:
 @functools.lru_cache(maxsize=None)
 def _kaz_point() -> tuple[float, float]:
     """A point inside Kazakhstan: the area-weighted centroid of its largest polygon ring (lat, lon)."""
-    for feature in geo.countries()["features"]:
+    for feature in _countries()["features"]:
         if feature["properties"]["iso_a3"] == "KAZ":
             return _centroid(feature["geometry"])
     raise AssertionError("countries_110m.geojson has no KAZ feature")  # pragma: no cover
@@ -575,7 +582,7 @@ def _country_points(codes: Iterable[str]) -> dict[str, tuple[float, float]]:
 
 @functools.lru_cache(maxsize=None)
 def _all_country_points() -> dict[str, tuple[float, float]]:
-    return {f["properties"]["iso_a3"]: _centroid(f["geometry"]) for f in geo.countries()["features"]}
+    return {f["properties"]["iso_a3"]: _centroid(f["geometry"]) for f in _countries()["features"]}
 
 
 def _inside(lon: float, lat: float, rings: list[list[list[float]]]) -> bool:
@@ -601,7 +608,7 @@ def country_label_point(code: str, view: tuple[float, float, float, float] = (30
     >>> 40 < lat < 55 and 50 < lon < 85
     True
     """
-    feature = next((f for f in geo.countries()["features"] if f["properties"]["iso_a3"] == code), None)
+    feature = next((f for f in _countries()["features"] if f["properties"]["iso_a3"] == code), None)
     if feature is None:
         return None
     geometry = feature["geometry"]
@@ -729,7 +736,7 @@ def _label_sides_by_zoom(points: list[tuple[float, float]], texts: list[str],
 def _country_labels(codes: Iterable[str] | None = None) -> list[tuple[float, float, str, str, str, tuple[int, int]]]:
     """Labels with the Natural Earth name of each country in view (all shipped countries by default)."""
     out = []
-    for f in geo.countries()["features"]:
+    for f in _countries()["features"]:
         code = f["properties"]["iso_a3"]
         if codes is not None and code not in set(codes):
             continue
