@@ -28,7 +28,7 @@ import nbformat
 import pytest
 
 from kzcourse.grading.demo import assigned_names, strip_solution_markers
-from kzcourse.grading.preprocessors import hidden_lines
+from kzcourse.grading.preprocessors import BEGIN, END, hidden_lines
 from kzcourse.lessons import course
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,7 +182,7 @@ def _hidden_key(nb) -> dict | None:
     import ast
 
     for c in nb.cells:
-        found = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", c.source, re.S)
+        found = re.search(rf"{re.escape(BEGIN)}\n(.*?){re.escape(END)}", c.source, re.S)
         hidden = found.group(1) if found and c.cell_type == "code" else ""
         for node in ast.walk(ast.parse(hidden)) if hidden.strip() else ():
             if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["_key"]:

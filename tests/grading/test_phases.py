@@ -37,22 +37,42 @@ def test_a_test_that_reads_what_an_earlier_test_defined_breaks_the_rule():
     assert any("cell 3 uses 'helper'" in problem for problem in p.problems)
 
 
+def _lesson01_course(base: Path, config: str):
+    """Lesson 01 in a course with kzcourse's configuration plus ``config`` (graded by real nbgrader
+    in the sandbox; skipped where bubblewrap does not work); returns (course, source notebook)."""
+    import pytest
+
+    from kzcourse.grading import sandbox
+    from tests.grading.sandbox_course import LESSON, new_course
+
+    if not sandbox.available():
+        pytest.skip("bubblewrap is not usable here")
+    course, source, _ = new_course(base, LESSON, plain=False)
+    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as fh:
+        fh.write("\n" + config + "\n")
+    return course, source
+
+
+def _flags(course: Path, student: str) -> list[dict]:
+    """What grading flagged in a student's autograded lesson 01 (integrity.json; none when absent)."""
+    import json
+
+    from tests.grading.sandbox_course import LESSON
+
+    path = course / "autograded" / student / LESSON / "integrity.json"
+    return json.loads(path.read_text(encoding="utf-8"))["flags"] if path.exists() else []
+
+
 def test_a_notebook_past_its_total_time_limit_keeps_the_answers_recorded_before(tmp_path):
     """Every cell stays under the per-cell limit, but together they pass ``notebook_timeout``:
     the kernel is stopped there, the questions answered before keep their points, the ones after
     score 0, and the flag names the total limit (real nbgrader, kzcourse's configuration)."""
     import json
 
-    import pytest
+    from tests.grading.sandbox_course import LESSON, autograde, scores, submit
 
-    from kzcourse.grading import sandbox
-    from tests.grading.sandbox_course import LESSON, autograde, new_course, scores, submit
-
-    if not sandbox.available():
-        pytest.skip("bubblewrap is not usable here")
-    course, source, _ = new_course(tmp_path / "course", LESSON, plain=False)
-    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as fh:
-        fh.write("\nc.TwoPhaseExecute.notebook_timeout = 12\nc.Execute.timeout = 60\n")
+    course, source = _lesson01_course(tmp_path / "course", "c.TwoPhaseExecute.notebook_timeout = 12\n"
+                                                            "c.Execute.timeout = 60")
     nb = nbformat.from_dict(json.loads(json.dumps(source)))
     answers = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")
                and c.cell_type == "code"]
@@ -71,8 +91,8 @@ def test_a_notebook_past_its_total_time_limit_keeps_the_answers_recorded_before(
     assert slow[first] == right[first], (slow, right)
     assert 0 < sum(slow.values()) < sum(right.values()), (slow, right)
     assert slow[max(slow)] == 0, slow
-    flags = json.loads((course / "autograded" / "slow" / LESSON / "integrity.json").read_text(encoding="utf-8"))
-    assert any("total time limit of 12 s" in f["message"] for f in flags["flags"]), flags
+    flags = _flags(course, "slow")
+    assert any("total time limit of 12 s" in f["message"] for f in flags), flags
 
 
 _DIE_ONCE = ('import os as _o, signal as _s\n'
@@ -85,16 +105,9 @@ _DIE_ALWAYS = 'import os as _o, signal as _s\n_o.kill(_o.getpid(), _s.SIGKILL)\n
 def _course_whose_first_test_kills_its_kernel(base, code: str, config: str = ""):
     """Lesson 01 in a course whose first test cell (instructor code, run only in the tests' kernel)
     starts with ``code``; graded by real nbgrader with kzcourse's configuration (plus ``config``)."""
-    import pytest
+    from tests.grading.sandbox_course import LESSON, autograde, submit, wrong_answers
 
-    from kzcourse.grading import sandbox
-    from tests.grading.sandbox_course import LESSON, autograde, new_course, submit, wrong_answers
-
-    if not sandbox.available():
-        pytest.skip("bubblewrap is not usable here")
-    course, source, _ = new_course(base, LESSON, plain=False)
-    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as fh:
-        fh.write("\n" + config + "\n")
+    course, source = _lesson01_course(base, config)
     path = course / "lessons" / LESSON / f"{LESSON}.ipynb"
     instructor = nbformat.read(path, as_version=4)
     first = next(c for c in instructor.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")
@@ -109,8 +122,6 @@ def _course_whose_first_test_kills_its_kernel(base, code: str, config: str = "")
 def test_when_the_tests_kernel_dies_once_the_tests_run_again_in_a_fresh_kernel(tmp_path):
     """A death of the tests' kernel says nothing about the notebook (a kept kernel carries the CPU
     time of earlier notebooks): the tests run again in a fresh kernel and score as usual, unflagged."""
-    import json
-
     from tests.grading.sandbox_course import LESSON, scores
 
     # The marker that makes the death happen once lies outside the kernel's folder, which a dead
@@ -124,18 +135,15 @@ def test_when_the_tests_kernel_dies_once_the_tests_run_again_in_a_fresh_kernel(t
     right, wrong = scores(course, LESSON, "right"), scores(course, LESSON, "wrong")
     assert all(v > 0 for v in right.values()) and not any(wrong.values()), (right, wrong)
     for student in ("right", "wrong"):
-        flags = course / "autograded" / student / LESSON / "integrity.json"
-        codes = [f["code"] for f in json.loads(flags.read_text())["flags"]] if flags.exists() else []
+        codes = [f["code"] for f in _flags(course, student)]
         assert "tests-kernel-died" not in codes, (student, codes)
 
 
 def test_when_the_tests_kernel_dies_twice_the_tests_score_0_and_the_notebook_is_flagged(tmp_path):
-    import json
-
     from tests.grading.sandbox_course import LESSON, scores
 
     course = _course_whose_first_test_kills_its_kernel(tmp_path / "course", _DIE_ALWAYS)
     right = scores(course, LESSON, "right")
     assert not any(right.values()), right
-    flags = json.loads((course / "autograded" / "right" / LESSON / "integrity.json").read_text())["flags"]
+    flags = _flags(course, "right")
     assert any(f["code"] == "tests-kernel-died" and "died twice" in f["message"] for f in flags), flags
