@@ -240,8 +240,8 @@ def test_a_class_on_jupyterhub_releases_submits_grades_and_gets_feedback(tmp_pat
     log = helpers.ARTIFACTS / "jupyterhub.log"
     args = [sys.executable, "-m", "jupyterhub", "-f", str(config), "--no-ssl"]
     try:
-        _run_class(args, root, hub_env, log, url, service_token, users, course, instructor_env, exchange, homes,
-                   answers, expected, full, out_of, timings, t0)
+        _run_class(args, root, hub_env, log, url, service_token, users, course, instructor_env, exchange,
+                   answers, expected, out_of, timings, t0)
     finally:
         _stop_proxy(root / "proxy.pid")
         _stop_leftover_servers(homes)
@@ -284,8 +284,8 @@ def _stop_proxy(pid_file: Path) -> None:
         pass
 
 
-def _run_class(args, root, hub_env, log, url, service_token, users, course, instructor_env, exchange, homes,
-               answers, expected, full, out_of, timings, t0) -> None:
+def _run_class(args, root, hub_env, log, url, service_token, users, course, instructor_env, exchange,
+               answers, expected, out_of, timings, t0) -> None:
     """The hub's part of the test above: everything that happens while the hub runs."""
     with helpers.server(args, cwd=root, env=hub_env, log=log, ready_url=f"{url}/hub/api", timeout=240):
         hub = Hub(url, service_token)
